@@ -1,0 +1,133 @@
+import pytest
+
+from tutorial_helpers import settings as settings_module
+from tutorial_helpers.local_taskrouter.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tutorial_helpers.settings import Settings, SettingsError, load_settings
+
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "f" * 32
+NGROK = "2abcNgrokToken_secret"
+VARIABLES = (
+    "TUTORIAL_MODE",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "NGROK_AUTHTOKEN",
+    "LOCAL_TASKROUTER_URL",
+    "LOCAL_TASKROUTER_ACCOUNT_SID",
+    "LOCAL_TASKROUTER_AUTH_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    """No ambient credentials, and no .env from the cwd or the repo root."""
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings_module, "REPO_ROOT", tmp_path / "no-repo")
+
+
+def write_env(tmp_path, **values):
+    path = tmp_path / "tutorial.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return path
+
+
+def test_local_is_the_default():
+    s = load_settings()
+    assert s == Settings("local", DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, None, s.local_base_url)
+    assert s.local_base_url == "http://127.0.0.1:8765"
+    assert s.ngrok_authtoken is None
+
+
+def test_local_overrides(monkeypatch):
+    monkeypatch.setenv("LOCAL_TASKROUTER_URL", "http://127.0.0.1:9999/")
+    monkeypatch.setenv("LOCAL_TASKROUTER_AUTH_TOKEN", "other-token")
+    s = load_settings()
+    assert (s.local_base_url, s.auth_token) == ("http://127.0.0.1:9999", "other-token")
+
+
+def test_twilio_mode_names_every_missing_variable(monkeypatch):
+    monkeypatch.setenv("TUTORIAL_MODE", "twilio")
+    with pytest.raises(SettingsError) as err:
+        load_settings(prompt=False)
+    message = str(err.value)
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN"):
+        assert name in message
+    assert ".env" in message
+
+
+def test_only_the_missing_variable_is_named(monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    with pytest.raises(SettingsError) as err:
+        load_settings("twilio", prompt=False)
+    assert "NGROK_AUTHTOKEN" in str(err.value)
+    assert "TWILIO_AUTH_TOKEN" not in str(err.value)
+
+
+def test_env_file_values_are_loaded(tmp_path):
+    env = write_env(
+        tmp_path, TUTORIAL_MODE="twilio", TWILIO_ACCOUNT_SID=SID,
+        TWILIO_AUTH_TOKEN=TOKEN, NGROK_AUTHTOKEN=NGROK,
+    )
+    s = load_settings(env_file=env, prompt=False)
+    assert (s.mode, s.account_sid, s.auth_token, s.ngrok_authtoken) == ("twilio", SID, TOKEN, NGROK)
+
+
+def test_dot_env_in_current_directory_is_found(tmp_path):
+    (tmp_path / ".env").write_text(f"TWILIO_ACCOUNT_SID={SID}\nTWILIO_AUTH_TOKEN={TOKEN}\n"
+                                   f"NGROK_AUTHTOKEN={NGROK}\n")
+    assert load_settings("twilio", prompt=False).account_sid == SID
+
+
+def test_environment_wins_over_env_file(tmp_path, monkeypatch):
+    env = write_env(tmp_path, TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN="from-file",
+                    NGROK_AUTHTOKEN=NGROK)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "from-environment")
+    assert load_settings("twilio", env_file=env, prompt=False).auth_token == "from-environment"
+
+
+def test_example_placeholders_count_as_missing(tmp_path):
+    example = settings_module.Path(__file__).resolve().parent.parent / ".env.example"
+    env = tmp_path / ".env"
+    env.write_text(example.read_text())
+    with pytest.raises(SettingsError) as err:
+        load_settings("twilio", env_file=env, prompt=False)
+    assert "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, NGROK_AUTHTOKEN" in str(err.value)
+
+
+def test_prompt_asks_for_missing_values(monkeypatch):
+    answers = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "NGROK_AUTHTOKEN": NGROK}
+    monkeypatch.setattr(settings_module.getpass, "getpass",
+                        lambda prompt: answers[prompt.split()[0]])
+    assert load_settings("twilio", prompt=True).ngrok_authtoken == NGROK
+
+
+def test_bad_sid_shape_is_explained_without_echoing_it(monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", TOKEN)  # a token pasted into the wrong variable
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setenv("NGROK_AUTHTOKEN", NGROK)
+    with pytest.raises(SettingsError) as err:
+        load_settings("twilio", prompt=False)
+    assert "TWILIO_ACCOUNT_SID" in str(err.value) and "32 hex" in str(err.value)
+    assert TOKEN not in str(err.value)
+
+
+def test_repr_and_describe_never_show_tokens():
+    s = Settings("twilio", SID, TOKEN, NGROK)
+    for text in (repr(s), str(s), s.describe()):
+        assert TOKEN not in text and NGROK not in text
+    assert s.describe() == "twilio mode: account AC01…cdef, callback exposed through ngrok"
+    assert DEFAULT_AUTH_TOKEN not in load_settings().describe()
+
+
+def test_unknown_mode():
+    with pytest.raises(SettingsError, match="'cloud'.*'local', 'twilio'"):
+        load_settings("cloud")
+    assert issubclass(SettingsError, ValueError)
+
+
+def test_missing_env_file_is_an_error(tmp_path):
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(env_file=tmp_path / "nope.env")

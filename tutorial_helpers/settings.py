@@ -1,0 +1,156 @@
+"""Which TaskRouter the notebooks talk to, and with which credentials.
+
+"local" (the default) needs nothing: our own TaskRouter on 127.0.0.1 with a
+fixed local account. "twilio" needs real credentials and an ngrok authtoken,
+read from the environment or a `.env` file, and is checked here before any
+notebook cell touches the network.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+
+from tutorial_helpers.local_taskrouter.defaults import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+)
+
+Mode = Literal["local", "twilio"]
+MODES: tuple[Mode, ...] = ("local", "twilio")
+DEFAULT_LOCAL_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_SID_SHAPE = re.compile(r"AC[0-9a-fA-F]{32}")
+
+
+class SettingsError(ValueError):
+    """The settings cannot work; the message says what to change and where."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode
+    account_sid: str
+    auth_token: str = field(repr=False)
+    ngrok_authtoken: str | None = field(default=None, repr=False)
+    local_base_url: str = DEFAULT_LOCAL_BASE_URL
+
+    def describe(self) -> str:
+        """One line for the learner; safe to display because it holds no token."""
+        account = f"account {_abbreviate(self.account_sid)}"
+        if self.mode == "local":
+            return f"local mode: TaskRouter at {self.local_base_url}, {account}, no tunnel needed"
+        return f"twilio mode: {account}, callback exposed through ngrok"
+
+
+def load_settings(
+    mode: str | None = None,
+    *,
+    env_file: str | Path | None = None,
+    prompt: bool | None = None,
+) -> Settings:
+    """Settings from the argument, the environment and a `.env` file (environment wins).
+
+    In twilio mode, missing values are asked for with getpass when `prompt` is
+    true (default: only when someone can answer), otherwise SettingsError
+    lists exactly what is missing.
+    """
+    values = _read_values(env_file)
+    chosen = (mode or values.get("TUTORIAL_MODE") or "local").strip().lower()
+    if chosen not in MODES:
+        raise SettingsError(
+            f"Unknown tutorial mode {chosen!r}: use one of {', '.join(map(repr, MODES))} "
+            "(argument to load_settings or TUTORIAL_MODE)."
+        )
+    base_url = (values.get("LOCAL_TASKROUTER_URL") or DEFAULT_LOCAL_BASE_URL).rstrip("/")
+
+    if chosen == "local":
+        sid = values.get("LOCAL_TASKROUTER_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID
+        _check_sid(sid, "LOCAL_TASKROUTER_ACCOUNT_SID")
+        token = values.get("LOCAL_TASKROUTER_AUTH_TOKEN") or DEFAULT_AUTH_TOKEN
+        return Settings("local", sid, token, None, base_url)
+
+    found = {name: values.get(name) for name in TWILIO_REQUIRED}
+    if prompt is None:
+        prompt = _can_prompt()
+    if prompt:
+        for name, value in found.items():
+            found[name] = value or _ask(name)
+    missing = [name for name, value in found.items() if not value]
+    if missing:
+        raise SettingsError(
+            f"Twilio mode needs {', '.join(missing)}. Set them in the environment or in a "
+            f".env file (copy {REPO_ROOT / '.env.example'} to .env and fill it in), "
+            "or use the default local mode."
+        )
+    _check_sid(found["TWILIO_ACCOUNT_SID"], "TWILIO_ACCOUNT_SID")
+    return Settings(
+        "twilio",
+        found["TWILIO_ACCOUNT_SID"],
+        found["TWILIO_AUTH_TOKEN"],
+        found["NGROK_AUTHTOKEN"],
+        base_url,
+    )
+
+
+def _read_values(env_file: str | Path | None) -> dict[str, str]:
+    """The .env values overlaid with the environment; empty and placeholder values dropped."""
+    if env_file is not None:
+        path = Path(env_file)
+        if not path.is_file():
+            raise SettingsError(f"env_file {str(path)!r} does not exist.")
+        candidates = [path]
+    else:
+        candidates = [p for p in (Path.cwd() / ".env", REPO_ROOT / ".env") if p.is_file()]
+    # The first file found wins whole: a notebook folder's .env replaces the root one.
+    from_file: Mapping[str, str | None] = dotenv_values(candidates[0]) if candidates else {}
+    merged = {**from_file, **os.environ}
+    return {k: v.strip() for k, v in merged.items() if v and v.strip() and not _placeholder(v)}
+
+
+def _placeholder(value: str) -> bool:
+    # .env.example's values copied unchanged must read as "missing", not as credentials.
+    value = value.strip()
+    return value.startswith("your_") or (len(value) > 2 and set(value[2:]) == {"x"})
+
+
+def _check_sid(sid: str, name: str) -> None:
+    if not _SID_SHAPE.fullmatch(sid):
+        # Show only the shape: the value may be a token pasted into the wrong variable.
+        raise SettingsError(
+            f"{name} must be 'AC' followed by 32 hex digits (34 characters); got "
+            f"{len(sid)} characters starting with {sid[:2]!r}. Copy the Account SID "
+            "from the Twilio Console (console.twilio.com)."
+        )
+
+
+def _can_prompt() -> bool:
+    # A Jupyter kernel relays getpass to the browser even though stdin is not a tty.
+    if "ipykernel" in sys.modules:
+        return True
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _ask(name: str) -> str | None:
+    try:
+        answer = getpass.getpass(f"{name} (not shown; leave empty to skip): ")
+    except (EOFError, KeyboardInterrupt, OSError, RuntimeError):
+        # No stdin (e.g. a kernel run with allow_stdin=False): fall through to the error.
+        return None
+    return answer.strip() or None
+
+
+def _abbreviate(sid: str) -> str:
+    return f"{sid[:4]}…{sid[-4:]}" if len(sid) > 8 else sid
