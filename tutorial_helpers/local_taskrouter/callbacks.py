@@ -1,0 +1,245 @@
+"""Signed assignment and event callbacks, sent off the request path.
+
+Each workspace gets its own small thread pools, so a slow or dead callback
+server delays only that workspace's callbacks, never the API or another
+workspace. Problems with an answer are recorded as alerts (Twilio's Monitor
+alerts, with Twilio's error codes), never raised.
+"""
+
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from twilio.request_validator import RequestValidator
+
+from .models import Backend
+from .state import Row
+
+log = logging.getLogger(__name__)
+
+ASSIGNMENT_DEADLINE = 5.0
+EVENT_DEADLINE = 15.0
+VOICE_INSTRUCTIONS = ("dequeue", "call", "redirect", "conference")
+
+# Twilio's codes for what can be wrong with a callback's answer.
+HTTP_RETRIEVAL_FAILURE = 11200
+WRONG_CONTENT_TYPE = 40000
+NOT_JSON = 40001
+NO_INSTRUCTION = 40005
+UNKNOWN_INSTRUCTION = 55555
+
+
+class CallbackProblem(Exception):
+    def __init__(self, code: int, text: str, retry_fallback: bool = False):
+        super().__init__(text)
+        self.code = code
+        self.text = text
+        self.retry_fallback = retry_fallback
+
+
+def sign(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """X-Twilio-Signature: HMAC-SHA1 over the URL and the sorted POST parameters."""
+    return RequestValidator(auth_token).compute_signature(url, params)
+
+
+def camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def event_params(ws: Row, event: Row) -> dict[str, str]:
+    params = {
+        "EventType": event["event_type"],
+        "AccountSid": ws["account_sid"],
+        "WorkspaceSid": ws["sid"],
+        "WorkspaceName": ws["friendly_name"],
+        "EventDescription": event["description"],
+        "ResourceType": event["resource_type"],
+        "ResourceSid": event["resource_sid"],
+        "Sid": event["sid"],
+        "Timestamp": str(event["event_date_ms"] // 1000),
+        "TimestampMs": str(event["event_date_ms"]),
+    }
+    for key, value in event["event_data"].items():
+        if value is None:
+            continue
+        params.setdefault(camel(key), value if isinstance(value, str) else json.dumps(value))
+    return params
+
+
+def interpret(status: int, content_type: str, body: str) -> dict[str, Any] | None:
+    """Read an assignment callback's answer: an instruction, None for 'decide later', or a problem."""
+    if not 200 <= status < 300:
+        raise CallbackProblem(
+            HTTP_RETRIEVAL_FAILURE, f"assignment callback answered HTTP {status}", retry_fallback=True
+        )
+    if not body.strip():
+        return None
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise CallbackProblem(
+            WRONG_CONTENT_TYPE,
+            f"assignment callback answered Content-Type {content_type or '(none)'!r}; "
+            "an instruction must be sent as application/json",
+        )
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise CallbackProblem(NOT_JSON, "assignment callback body is not valid JSON") from None
+    if not isinstance(answer, dict):
+        raise CallbackProblem(NOT_JSON, "assignment callback body is not a JSON object")
+    if not answer:
+        return None
+    instruction = answer.get("instruction")
+    if instruction is None:
+        raise CallbackProblem(NO_INSTRUCTION, "assignment callback JSON has no 'instruction'")
+    if instruction in VOICE_INSTRUCTIONS:
+        raise CallbackProblem(
+            UNKNOWN_INSTRUCTION,
+            f"instruction {instruction!r} needs Twilio's voice platform, which the local "
+            "TaskRouter does not have; accept or reject the reservation instead",
+        )
+    if instruction not in ("accept", "reject"):
+        raise CallbackProblem(UNKNOWN_INSTRUCTION, f"unknown instruction {instruction!r}")
+    return answer
+
+
+class Dispatcher:
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self._pools: dict[tuple[str, str], ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._closed = False
+        backend.on_assignment = self.assignment
+        backend.on_event = self.event
+
+    def _pool(self, ws_sid: str, purpose: str) -> ThreadPoolExecutor | None:
+        with self._lock:
+            if self._closed:
+                return None
+            key = (ws_sid, purpose)
+            pool = self._pools.get(key)
+            if pool is None:
+                # Events go one at a time so an app sees them in order.
+                workers = 1 if purpose == "event" else 8
+                pool = ThreadPoolExecutor(workers, thread_name_prefix=f"taskrouter-{purpose}")
+                self._pools[key] = pool
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def _post(self, account_sid: str, url: str, params: dict[str, str], deadline: float):
+        token = self.backend.accounts[account_sid]
+        headers = {
+            "X-Twilio-Signature": sign(token, url, params),
+            "User-Agent": "TwilioProxy/1.1 (local TaskRouter)",
+            "Accept": "*/*",
+        }
+        return self._session().post(
+            url, data=params, headers=headers, timeout=deadline, allow_redirects=False
+        )
+
+    # -- assignment callbacks ---------------------------------------------------------
+
+    def assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
+        pool = self._pool(workflow["workspace_sid"], "assignment")
+        if pool is not None:
+            pool.submit(self._deliver_assignment, workflow, reservation, params)
+
+    def _deliver_assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
+        try:
+            self._try_assignment(workflow, reservation, params)
+        except Exception:  # never lose the pool thread; the reservation simply stays pending
+            log.exception("assignment callback for %s failed", reservation["sid"])
+
+    def _try_assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
+        urls = [workflow["assignment_callback_url"], workflow["fallback_assignment_callback_url"]]
+        for url in [u for u in urls if u]:
+            status, ctype, body = 0, "", ""
+            try:
+                response = self._post(params["AccountSid"], url, params, ASSIGNMENT_DEADLINE)
+                status, ctype, body = (
+                    response.status_code,
+                    response.headers.get("Content-Type", ""),
+                    response.text,
+                )
+                answer = interpret(status, ctype, body)
+            except requests.Timeout:
+                problem = CallbackProblem(
+                    HTTP_RETRIEVAL_FAILURE,
+                    f"assignment callback did not answer within {ASSIGNMENT_DEADLINE:g} seconds",
+                    retry_fallback=True,
+                )
+            except requests.RequestException as exc:
+                problem = CallbackProblem(
+                    HTTP_RETRIEVAL_FAILURE,
+                    f"assignment callback could not be reached: {type(exc).__name__}",
+                    retry_fallback=True,
+                )
+            except CallbackProblem as exc:
+                problem = exc
+            else:
+                if answer is not None:
+                    self._apply(params, reservation, url, answer, status, body)
+                return
+            self.backend.record_alert(
+                params["AccountSid"], params["WorkspaceSid"], problem.code, problem.text,
+                url, reservation["sid"], status, body,
+            )
+            if not problem.retry_fallback:
+                return
+
+    def _apply(self, params: dict, reservation: Row, url: str, answer: dict, status: int,
+               body: str) -> None:
+        try:
+            outcome = self.backend.apply_instruction(
+                params["AccountSid"], params["WorkspaceSid"], reservation["sid"], answer
+            )
+        except Exception as exc:  # e.g. a reject naming an activity that does not exist
+            outcome = f"instruction refused: {exc}"
+        if outcome not in ("accepted", "rejected"):
+            self.backend.record_alert(
+                params["AccountSid"], params["WorkspaceSid"], UNKNOWN_INSTRUCTION,
+                f"instruction {answer.get('instruction')!r} not carried out: {outcome}",
+                url, reservation["sid"], status, body,
+            )
+
+    # -- event callbacks -----------------------------------------------------------
+
+    def event(self, ws: Row, event: Row) -> None:
+        pool = self._pool(ws["sid"], "event")
+        if pool is not None:
+            pool.submit(self._deliver_event, ws, event)
+
+    def _deliver_event(self, ws: Row, event: Row) -> None:
+        url = ws["event_callback_url"]
+        try:
+            response = self._post(ws["account_sid"], url, event_params(ws, event), EVENT_DEADLINE)
+            if not 200 <= response.status_code < 300:
+                raise CallbackProblem(
+                    HTTP_RETRIEVAL_FAILURE, f"event callback answered HTTP {response.status_code}"
+                )
+        except (requests.RequestException, CallbackProblem) as exc:
+            text = exc.text if isinstance(exc, CallbackProblem) else (
+                f"event callback could not be reached: {type(exc).__name__}"
+            )
+            try:
+                self.backend.record_alert(
+                    ws["account_sid"], ws["sid"], HTTP_RETRIEVAL_FAILURE, text, url,
+                    event["resource_sid"], 0, "",
+                )
+            except Exception:
+                log.exception("could not record an alert")

@@ -1,0 +1,17 @@
+"""Point the official twilio SDK at a local TaskRouter."""
+
+from twilio.rest import Client
+
+
+def make_client(base_url: str, account_sid: str, auth_token: str) -> Client:
+    """An unmodified `twilio.rest.Client` whose TaskRouter calls go to `base_url`.
+
+    Region and edge are cleared because the SDK rewrites hostnames when either
+    is set (constructor or TWILIO_REGION/TWILIO_EDGE), which would send a
+    local URL to a made-up host.
+    """
+    client = Client(account_sid, auth_token)
+    client.region = None
+    client.edge = None
+    client.taskrouter.base_url = base_url.rstrip("/")
+    return client

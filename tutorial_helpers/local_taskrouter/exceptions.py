@@ -1,0 +1,64 @@
+"""One class per wire error, each carrying its HTTP status and Twilio code."""
+
+MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+
+
+class TwilioError(Exception):
+    status = 400
+    code = 20001
+
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def body(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "more_info": MORE_INFO.format(code=self.code),
+            "status": self.status,
+        }
+
+
+class InvalidParameter(TwilioError):
+    """400: a value the API refuses (code 20001, Twilio's generic 'Invalid parameter')."""
+
+
+class Unauthenticated(TwilioError):
+    status = 401
+    code = 20003
+
+    def __init__(self) -> None:
+        super().__init__("Authenticate")
+
+
+class NotFound(TwilioError):
+    status = 404
+    code = 20404
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"The requested resource {path} was not found")
+
+
+class MethodNotAllowed(TwilioError):
+    status = 405
+    code = 20004
+
+    def __init__(self, method: str) -> None:
+        super().__init__(f"Method {method} not allowed")
+
+
+class PreconditionFailed(TwilioError):
+    status = 412
+    code = 20412
+
+    def __init__(self, etag: str, given: str) -> None:
+        super().__init__(f"If-Match {given!r} does not match the current ETag {etag!r}")
+
+
+class Conflict(TwilioError):
+    """409-style refusals Twilio reports as 400s with their own codes (duplicates, in-use)."""

@@ -1,0 +1,1673 @@
+"""The TaskRouter backend: every API verb and every routing rule.
+
+Methods are the API's verbs (`create_task`, `update_worker`, ...). Each runs
+in one unit of work (see `state.py`), so it either happens entirely or not at
+all. Matching runs inside the same unit as the change that triggered it: a
+reservation is made the moment a task enters a queue or a worker becomes
+available, never by polling. Callbacks and timers are started after commit.
+"""
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .clock import Clock, iso
+from .exceptions import InvalidParameter, NotFound, PreconditionFailed
+from .expressions import ExpressionError, compile_expression
+from .routing import Target, WorkflowConfig, parse_configuration, sort_key_for
+from .state import Row, State
+from .store import Store
+from .timers import Timers
+
+log = logging.getLogger(__name__)
+
+MAX_ATTRIBUTES_CHARS = 4096
+MAX_FRIENDLY_NAME = 64
+MAX_RESERVATION_TIMEOUT = 86_400
+MAX_TASK_TIMEOUT = 1_209_600
+MAX_WORKERS = 15_000
+MAX_TASK_QUEUES = 5_000
+MAX_ASSIGNMENT_ATTEMPTS = 1_000
+TERMINAL_TASK_RETENTION = 300  # terminal tasks disappear 5 minutes later
+
+DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
+DEFAULT_TASK_CHANNELS = (
+    ("Default", "default"),
+    ("Voice", "voice"),
+    ("SMS", "sms"),
+    ("Chat", "chat"),
+    ("Video", "video"),
+)
+TASK_STATUSES = ("pending", "reserved", "assigned", "wrapping", "completed", "canceled")
+ACTIVE_RESERVATION = ("pending", "accepted", "wrapping")
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def _json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dict:
+    if len(text) > limit:
+        raise InvalidParameter(f"{what} is longer than {limit} characters")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}") from None
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}")
+    return value
+
+
+def _friendly_name(value: str | None, what: str = "FriendlyName", required: bool = True) -> str:
+    if value is None or not value.strip():
+        if required:
+            raise InvalidParameter(f"{what} is required")
+        return value or ""
+    if len(value) > MAX_FRIENDLY_NAME:
+        raise InvalidParameter(f"{what} is longer than {MAX_FRIENDLY_NAME} characters")
+    return value
+
+
+def _check_expression(text: str, what: str) -> None:
+    try:
+        compile_expression(text)
+    except ExpressionError as exc:
+        raise InvalidParameter(f"{what}: {exc}") from None
+
+
+class Backend:
+    """All state of one local TaskRouter; thread-safe through the state's lock."""
+
+    def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
+        self.state = State(store)
+        self.clock = clock
+        self.timers = timers
+        self.accounts = accounts
+        # Set by the server: dispatcher.assignment(ws, reservation, params) / .event(...)
+        self.on_assignment: Callable[[Row, Row, Row], None] = lambda *a: None
+        self.on_event: Callable[[Row, Row], None] = lambda *a: None
+        self._configs: dict[str, tuple[str, WorkflowConfig]] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def _stamp(self) -> dict:
+        now = iso(self.now())
+        return {"date_created": now, "date_updated": now}
+
+    def _touch(self, row: Row, **changes: Any) -> Row:
+        return self.state.update(row, date_updated=iso(self.now()), **changes)
+
+    def _bump(self, row: Row, **changes: Any) -> Row:
+        """Update a row that carries an ETag (task, worker, reservation)."""
+        return self._touch(row, _version=row.get("_version", 0) + 1, **changes)
+
+    def workspace(self, account_sid: str, ws_sid: str) -> Row:
+        row = self.state.rows.get(ws_sid)
+        if not row or row["_kind"] != "workspace" or row["account_sid"] != account_sid:
+            raise NotFound(f"/Workspaces/{ws_sid}")
+        return row
+
+    def child(self, account_sid: str, ws_sid: str, kind: str, sid: str, path: str) -> Row:
+        self.workspace(account_sid, ws_sid)
+        row = self.state.rows.get(sid)
+        if not row or row["_kind"] != kind or row.get("workspace_sid") != ws_sid:
+            raise NotFound(f"/Workspaces/{ws_sid}/{path}/{sid}")
+        return row
+
+    def children(self, account_sid: str, ws_sid: str, kind: str) -> list[Row]:
+        self.workspace(account_sid, ws_sid)
+        return list(self.state.of(ws_sid, kind).values())
+
+    def _activity(self, ws: Row, sid: str | None, what: str) -> Row:
+        row = self.state.rows.get(sid or "")
+        if not row or row["_kind"] != "activity" or row["workspace_sid"] != ws["sid"]:
+            raise InvalidParameter(f"{what} {sid!r} is not an Activity of this Workspace")
+        return row
+
+    def config(self, workflow: Row) -> WorkflowConfig:
+        """The parsed configuration, cached by its text (so a rolled-back update re-parses)."""
+        text = workflow["configuration"]
+        cached = self._configs.get(workflow["sid"])
+        if cached is None or cached[0] != text:
+            cached = (text, parse_configuration(text, lambda q: True))
+            self._configs[workflow["sid"]] = cached
+        return cached[1]
+
+    @staticmethod
+    def check_etag(row: Row, if_match: str | None) -> None:
+        if if_match is not None and if_match.strip('"') != etag(row):
+            raise PreconditionFailed(etag(row), if_match)
+
+    def _unique_name(self, ws_sid: str, kind: str, name: str, what: str, skip: str = "") -> None:
+        lowered = name.lower()
+        for row in self.state.of(ws_sid, kind).values():
+            if row["friendly_name"].lower() == lowered and row["sid"] != skip:
+                raise InvalidParameter(
+                    f"{what} named {name} already exists for workspace {ws_sid}"
+                )
+
+    # ------------------------------------------------------------------ events
+
+    def _event(
+        self,
+        ws: Row,
+        event_type: str,
+        resource: Row,
+        description: str,
+        data: dict[str, Any],
+    ) -> None:
+        now = self.now()
+        resource_type = {
+            "task_queue": "taskqueue",
+            "task_channel": "taskchannel",
+        }.get(resource["_kind"], resource["_kind"])
+        event_data = {
+            "workspace_sid": ws["sid"],
+            "workspace_name": ws["friendly_name"],
+            "account_sid": ws["account_sid"],
+            **data,
+        }
+        row = {
+            "sid": new_sid("EV"),
+            "account_sid": ws["account_sid"],
+            "workspace_sid": ws["sid"],
+            "actor_sid": ws["sid"],
+            "actor_type": "workspace",
+            "description": description,
+            "event_data": event_data,
+            "event_date": iso(now),
+            "event_date_ms": int(now * 1000),
+            "event_type": event_type,
+            "resource_sid": resource["sid"],
+            "resource_type": resource_type,
+            "_resource_path": resource_path(resource),
+            "source": "twilio",
+            "source_ip_address": "127.0.0.1",
+        }
+        self.state.insert("event", row)
+        wanted = ws.get("events_filter")
+        if ws.get("event_callback_url") and (
+            not wanted or event_type in [x.strip() for x in wanted.split(",")]
+        ):
+            snapshot = dict(row)
+            workspace = dict(ws)
+            self.state.after_commit(lambda: self.on_event(workspace, snapshot))
+
+    def task_data(self, task: Row) -> dict[str, Any]:
+        return {
+            "task_sid": task["sid"],
+            "task_attributes": task["attributes"],
+            "task_age": self.task_age(task),
+            "task_priority": task["priority"],
+            "task_assignment_status": task["assignment_status"],
+            "task_queue_sid": task["task_queue_sid"],
+            "task_queue_name": task["task_queue_friendly_name"],
+            "task_queue_entered_date": task["task_queue_entered_date"],
+            "workflow_sid": task["workflow_sid"],
+            "workflow_name": task["workflow_friendly_name"],
+            "task_channel_sid": task["task_channel_sid"],
+            "task_channel_unique_name": task["task_channel_unique_name"],
+            "task_date_created": task["date_created"],
+            "task_timeout": task["timeout"],
+            "task_reason": task["reason"],
+        }
+
+    def worker_data(self, worker: Row, previous: Row | None = None) -> dict[str, Any]:
+        data = {
+            "worker_sid": worker["sid"],
+            "worker_name": worker["friendly_name"],
+            "worker_attributes": worker["attributes"],
+            "worker_activity_sid": worker["activity_sid"],
+            "worker_activity_name": worker["activity_name"],
+            "worker_available": worker["available"],
+        }
+        if previous is not None:
+            spent = max(0.0, self.now() - worker.get("_status_changed_ts", self.now()))
+            data.update(
+                worker_previous_activity_sid=previous["sid"],
+                worker_previous_activity_name=previous["friendly_name"],
+                worker_time_in_previous_activity=str(int(spent)),
+                worker_time_in_previous_activity_ms=str(int(spent * 1000)),
+            )
+        return data
+
+    def task_age(self, task: Row) -> int:
+        return max(0, int(self.now() - task["_created_ts"]))
+
+    # ------------------------------------------------------------------ workspaces
+
+    def create_workspace(
+        self,
+        account_sid: str,
+        friendly_name: str | None,
+        event_callback_url: str | None = None,
+        events_filter: str | None = None,
+        multi_task_enabled: bool | None = None,
+        template: str | None = None,
+        prioritize_queue_order: str | None = None,
+    ) -> Row:
+        friendly_name = _friendly_name(friendly_name)
+        if template not in (None, "NONE", "FIFO"):
+            raise InvalidParameter(f"Template must be NONE or FIFO, got {template!r}")
+        if prioritize_queue_order not in (None, "FIFO", "LIFO"):
+            raise InvalidParameter(
+                f"PrioritizeQueueOrder must be FIFO or LIFO, got {prioritize_queue_order!r}"
+            )
+        with self.state.unit():
+            ws_sid = new_sid("WS")
+            for row in self.state.of(account_sid, "workspace").values():
+                if row["friendly_name"].lower() == friendly_name.lower():
+                    raise InvalidParameter(f"Workspace named {friendly_name} already exists")
+            ws = self.state.insert(
+                "workspace",
+                {
+                    "sid": ws_sid,
+                    "account_sid": account_sid,
+                    "friendly_name": friendly_name,
+                    "event_callback_url": event_callback_url or None,
+                    "events_filter": events_filter or None,
+                    "multi_task_enabled": True if multi_task_enabled is None else multi_task_enabled,
+                    "prioritize_queue_order": prioritize_queue_order or "FIFO",
+                    "default_activity_sid": None,
+                    "default_activity_name": None,
+                    "timeout_activity_sid": None,
+                    "timeout_activity_name": None,
+                    **self._stamp(),
+                },
+            )
+            activities = {}
+            for name, available in DEFAULT_ACTIVITIES:
+                activities[name] = self._insert_activity(ws, name, available)
+            offline = activities["Offline"]
+            self.state.update(
+                ws,
+                default_activity_sid=offline["sid"],
+                default_activity_name=offline["friendly_name"],
+                timeout_activity_sid=offline["sid"],
+                timeout_activity_name=offline["friendly_name"],
+            )
+            for name, unique in DEFAULT_TASK_CHANNELS:
+                self._insert_task_channel(ws, name, unique, False)
+            if template == "FIFO":
+                queue = self._insert_queue(ws, "Sample Queue", "1==1", None, None, 1, "FIFO")
+                config = json.dumps(
+                    {"task_routing": {"filters": [], "default_filter": {"queue": queue["sid"]}}}
+                )
+                self._insert_workflow(ws, "Default Fifo Workflow", config, None, None, 120)
+            return dict(ws)
+
+    def update_workspace(self, account_sid: str, sid: str, **params: Any) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, sid)
+            changes: dict[str, Any] = {}
+            if params.get("friendly_name") is not None:
+                changes["friendly_name"] = _friendly_name(params["friendly_name"])
+            for field in ("event_callback_url", "events_filter"):
+                if params.get(field) is not None:
+                    changes[field] = params[field] or None
+            if params.get("multi_task_enabled") is not None:
+                changes["multi_task_enabled"] = params["multi_task_enabled"]
+            order = params.get("prioritize_queue_order")
+            if order is not None:
+                if order not in ("FIFO", "LIFO"):
+                    raise InvalidParameter(f"PrioritizeQueueOrder must be FIFO or LIFO, got {order!r}")
+                changes["prioritize_queue_order"] = order
+            for field in ("default_activity", "timeout_activity"):
+                sid_value = params.get(f"{field}_sid")
+                if sid_value is not None:
+                    activity = self._activity(ws, sid_value, f"{field.title().replace('_', '')}Sid")
+                    changes[f"{field}_sid"] = activity["sid"]
+                    changes[f"{field}_name"] = activity["friendly_name"]
+            self._touch(ws, **changes)
+            return dict(ws)
+
+    def delete_workspace(self, account_sid: str, sid: str) -> None:
+        with self.state.unit():
+            ws = self.workspace(account_sid, sid)
+            for (parent, _kind), rows in list(self.state.children.items()):
+                if parent == sid:
+                    for row in list(rows.values()):
+                        if row["_kind"] == "worker":
+                            for wc in list(self.state.of(row["sid"], "worker_channel").values()):
+                                self.state.delete(wc)
+                        self.state.delete(row)
+            self.state.delete(ws)
+            self._configs = {k: v for k, v in self._configs.items() if k in self.state.rows}
+
+    def list_workspaces(self, account_sid: str, friendly_name: str | None = None) -> list[Row]:
+        rows = self.state.of(account_sid, "workspace").values()
+        return [r for r in rows if friendly_name is None or r["friendly_name"] == friendly_name]
+
+    # ------------------------------------------------------------------ activities
+
+    def _insert_activity(self, ws: Row, name: str, available: bool) -> Row:
+        return self.state.insert(
+            "activity",
+            {
+                "sid": new_sid("WA"),
+                "account_sid": ws["account_sid"],
+                "workspace_sid": ws["sid"],
+                "friendly_name": name,
+                "available": available,
+                **self._stamp(),
+            },
+        )
+
+    def create_activity(
+        self, account_sid: str, ws_sid: str, friendly_name: str | None, available: bool | None
+    ) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, ws_sid)
+            name = _friendly_name(friendly_name)
+            self._unique_name(ws_sid, "activity", name, "Activity")
+            return dict(self._insert_activity(ws, name, True if available is None else available))
+
+    def update_activity(
+        self, account_sid: str, ws_sid: str, sid: str, friendly_name: str | None
+    ) -> Row:
+        with self.state.unit():
+            row = self.child(account_sid, ws_sid, "activity", sid, "Activities")
+            if friendly_name is not None:
+                name = _friendly_name(friendly_name)
+                self._unique_name(ws_sid, "activity", name, "Activity", skip=sid)
+                self._touch(row, friendly_name=name)
+                self._rename_activity(ws_sid, row)
+            return dict(row)
+
+    def _rename_activity(self, ws_sid: str, activity: Row) -> None:
+        """Denormalised names (worker.activity_name, ...) follow a rename."""
+        ws = self.state.rows[ws_sid]
+        for field in ("default_activity", "timeout_activity"):
+            if ws[f"{field}_sid"] == activity["sid"]:
+                self.state.update(ws, **{f"{field}_name": activity["friendly_name"]})
+        for worker in self.state.of(ws_sid, "worker").values():
+            if worker["activity_sid"] == activity["sid"]:
+                self.state.update(worker, activity_name=activity["friendly_name"])
+        for queue in self.state.of(ws_sid, "task_queue").values():
+            for field in ("reservation_activity", "assignment_activity"):
+                if queue[f"{field}_sid"] == activity["sid"]:
+                    self.state.update(queue, **{f"{field}_name": activity["friendly_name"]})
+
+    def delete_activity(self, account_sid: str, ws_sid: str, sid: str) -> None:
+        with self.state.unit():
+            row = self.child(account_sid, ws_sid, "activity", sid, "Activities")
+            ws = self.state.rows[ws_sid]
+            users = [w["friendly_name"] for w in self.state.of(ws_sid, "worker").values()
+                     if w["activity_sid"] == sid]
+            if users:
+                raise InvalidParameter(
+                    f"Activity {sid} cannot be deleted: workers are in it ({', '.join(users[:5])})"
+                )
+            if sid in (ws["default_activity_sid"], ws["timeout_activity_sid"]):
+                raise InvalidParameter(
+                    f"Activity {sid} cannot be deleted: it is the workspace's default or timeout activity"
+                )
+            for queue in self.state.of(ws_sid, "task_queue").values():
+                if sid in (queue["reservation_activity_sid"], queue["assignment_activity_sid"]):
+                    raise InvalidParameter(
+                        f"Activity {sid} cannot be deleted: TaskQueue {queue['sid']} uses it"
+                    )
+            self.state.delete(row)
+
+    # ------------------------------------------------------------------ task channels
+
+    def _insert_task_channel(self, ws: Row, name: str, unique: str, optimized: bool) -> Row:
+        channel = self.state.insert(
+            "task_channel",
+            {
+                "sid": new_sid("TC"),
+                "account_sid": ws["account_sid"],
+                "workspace_sid": ws["sid"],
+                "friendly_name": name,
+                "unique_name": unique,
+                "channel_optimized_routing": optimized,
+                **self._stamp(),
+            },
+        )
+        for worker in self.state.of(ws["sid"], "worker").values():
+            self._insert_worker_channel(worker, channel)
+        return channel
+
+    def create_task_channel(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        friendly_name: str | None,
+        unique_name: str | None,
+        channel_optimized_routing: bool | None,
+    ) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, ws_sid)
+            name = _friendly_name(friendly_name)
+            unique = _friendly_name(unique_name, "UniqueName")
+            for row in self.state.of(ws_sid, "task_channel").values():
+                if row["unique_name"] == unique:
+                    raise InvalidParameter(f"TaskChannel with UniqueName {unique} already exists")
+            return dict(self._insert_task_channel(ws, name, unique, bool(channel_optimized_routing)))
+
+    def task_channel(self, ws_sid: str, sid_or_name: str) -> Row:
+        for row in self.state.of(ws_sid, "task_channel").values():
+            if sid_or_name in (row["sid"], row["unique_name"]):
+                return row
+        raise InvalidParameter(f"TaskChannel {sid_or_name!r} not found in this Workspace")
+
+    def update_task_channel(self, account_sid: str, ws_sid: str, sid: str, **params: Any) -> Row:
+        with self.state.unit():
+            row = self.child(account_sid, ws_sid, "task_channel", sid, "TaskChannels")
+            changes: dict[str, Any] = {}
+            if params.get("friendly_name") is not None:
+                changes["friendly_name"] = _friendly_name(params["friendly_name"])
+            if params.get("channel_optimized_routing") is not None:
+                changes["channel_optimized_routing"] = params["channel_optimized_routing"]
+            self._touch(row, **changes)
+            return dict(row)
+
+    def delete_task_channel(self, account_sid: str, ws_sid: str, sid: str) -> None:
+        with self.state.unit():
+            row = self.child(account_sid, ws_sid, "task_channel", sid, "TaskChannels")
+            for task in self.state.of(ws_sid, "task").values():
+                if task["task_channel_sid"] == sid and task["assignment_status"] not in (
+                    "completed",
+                    "canceled",
+                ):
+                    raise InvalidParameter(f"TaskChannel {sid} cannot be deleted: tasks use it")
+            for worker in self.state.of(ws_sid, "worker").values():
+                for wc in list(self.state.of(worker["sid"], "worker_channel").values()):
+                    if wc["task_channel_sid"] == sid:
+                        self.state.delete(wc)
+            self.state.delete(row)
+
+    # ------------------------------------------------------------------ workers
+
+    def _insert_worker_channel(self, worker: Row, channel: Row) -> Row:
+        return self.state.insert(
+            "worker_channel",
+            {
+                "sid": new_sid("WC"),
+                "account_sid": worker["account_sid"],
+                "workspace_sid": worker["workspace_sid"],
+                "worker_sid": worker["sid"],
+                "task_channel_sid": channel["sid"],
+                "task_channel_unique_name": channel["unique_name"],
+                "configured_capacity": 1,
+                "available": True,
+                **self._stamp(),
+            },
+        )
+
+    def create_worker(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        friendly_name: str | None,
+        activity_sid: str | None,
+        attributes: str | None,
+    ) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, ws_sid)
+            name = _friendly_name(friendly_name)
+            self._unique_name(ws_sid, "worker", name, "Worker")
+            if len(self.state.of(ws_sid, "worker")) >= MAX_WORKERS:
+                raise InvalidParameter(f"A Workspace holds at most {MAX_WORKERS} Workers")
+            attributes = attributes if attributes is not None else "{}"
+            attrs = _json_object(attributes, "Attributes")
+            activity = self._activity(ws, activity_sid or ws["default_activity_sid"], "ActivitySid")
+            now = self.now()
+            worker = self.state.insert(
+                "worker",
+                {
+                    "sid": new_sid("WK"),
+                    "account_sid": account_sid,
+                    "workspace_sid": ws_sid,
+                    "friendly_name": name,
+                    "attributes": attributes,
+                    "activity_sid": activity["sid"],
+                    "activity_name": activity["friendly_name"],
+                    "available": activity["available"],
+                    "date_status_changed": iso(now),
+                    "_status_changed_ts": now,
+                    "_attrs": attrs,
+                    "_version": 0,
+                    **self._stamp(),
+                },
+            )
+            for channel in self.state.of(ws_sid, "task_channel").values():
+                self._insert_worker_channel(worker, channel)
+            self._event(
+                ws, "worker.created", worker, f"Worker {name} created", self.worker_data(worker)
+            )
+            snapshot = dict(worker)
+            self._offer_worker(worker)
+            return snapshot
+
+    def update_worker(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        sid: str,
+        activity_sid: str | None = None,
+        attributes: str | None = None,
+        friendly_name: str | None = None,
+        reject_pending_reservations: bool | None = None,
+        if_match: str | None = None,
+    ) -> Row:
+        with self.state.unit():
+            worker = self.child(account_sid, ws_sid, "worker", sid, "Workers")
+            ws = self.state.rows[ws_sid]
+            self.check_etag(worker, if_match)
+            changes: dict[str, Any] = {}
+            if friendly_name is not None:
+                name = _friendly_name(friendly_name)
+                self._unique_name(ws_sid, "worker", name, "Worker", skip=sid)
+                changes["friendly_name"] = name
+            if attributes is not None:
+                changes["_attrs"] = _json_object(attributes, "Attributes")
+                changes["attributes"] = attributes
+            activity = None
+            if activity_sid is not None:
+                activity = self._activity(ws, activity_sid, "ActivitySid")
+            if changes:
+                self._bump(worker, **changes)
+                if "attributes" in changes:
+                    self._event(
+                        ws,
+                        "worker.attributes.update",
+                        worker,
+                        f"Worker {worker['friendly_name']} attributes updated",
+                        self.worker_data(worker),
+                    )
+            if activity is not None and activity["sid"] != worker["activity_sid"]:
+                pending = self._pending_reservations_of(worker)
+                if pending and not activity["available"]:
+                    if not reject_pending_reservations:
+                        raise InvalidParameter(
+                            f"Worker {worker['friendly_name']} has pending reservations; "
+                            "set RejectPendingReservations=true to move it to an unavailable Activity"
+                        )
+                self._set_activity(ws, worker, activity)
+                if reject_pending_reservations:
+                    for res in pending:
+                        self._reject(ws, res, None, keep_activity=True)
+            snapshot = dict(worker)
+            if worker["available"]:
+                self._offer_worker(worker)
+            return snapshot
+
+    def _set_activity(self, ws: Row, worker: Row, activity: Row) -> None:
+        if activity["sid"] == worker["activity_sid"]:
+            return
+        previous = self.state.rows[worker["activity_sid"]]
+        data_before = self.worker_data(worker, previous)
+        now = self.now()
+        self._bump(
+            worker,
+            activity_sid=activity["sid"],
+            activity_name=activity["friendly_name"],
+            available=activity["available"],
+            date_status_changed=iso(now),
+            _status_changed_ts=now,
+        )
+        data = {**data_before, **self.worker_data(worker)}
+        self._event(
+            ws,
+            "worker.activity.update",
+            worker,
+            f"Worker {worker['friendly_name']} updated to {activity['friendly_name']} Activity",
+            data,
+        )
+
+    def delete_worker(
+        self, account_sid: str, ws_sid: str, sid: str, if_match: str | None = None
+    ) -> None:
+        with self.state.unit():
+            worker = self.child(account_sid, ws_sid, "worker", sid, "Workers")
+            self.check_etag(worker, if_match)
+            ws = self.state.rows[ws_sid]
+            busy = [
+                r
+                for r in self.state.res_by_worker.get(sid, {}).values()
+                if r["reservation_status"] in ("accepted", "wrapping")
+                and self.state.rows[r["task_sid"]]["assignment_status"] in ("assigned", "wrapping")
+            ]
+            if busy:
+                raise InvalidParameter(
+                    f"Worker {sid} cannot be deleted while it has assigned tasks "
+                    f"({', '.join(r['task_sid'] for r in busy[:3])}); complete them first"
+                )
+            for res in self._pending_reservations_of(worker):
+                self._end_reservation(ws, res, "canceled", "reservation.canceled")
+            for wc in list(self.state.of(sid, "worker_channel").values()):
+                self.state.delete(wc)
+            self._event(
+                ws,
+                "worker.deleted",
+                worker,
+                f"Worker {worker['friendly_name']} deleted",
+                self.worker_data(worker),
+            )
+            self.state.delete(worker)
+
+    def worker_channels(self, account_sid: str, ws_sid: str, worker_sid: str) -> list[Row]:
+        self.child(account_sid, ws_sid, "worker", worker_sid, "Workers")
+        return list(self.state.of(worker_sid, "worker_channel").values())
+
+    def worker_channel(self, account_sid: str, ws_sid: str, worker_sid: str, sid: str) -> Row:
+        self.child(account_sid, ws_sid, "worker", worker_sid, "Workers")
+        for row in self.state.of(worker_sid, "worker_channel").values():
+            if sid in (row["sid"], row["task_channel_unique_name"], row["task_channel_sid"]):
+                return row
+        raise NotFound(f"/Workspaces/{ws_sid}/Workers/{worker_sid}/Channels/{sid}")
+
+    def update_worker_channel(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        worker_sid: str,
+        sid: str,
+        capacity: int | None,
+        available: bool | None,
+    ) -> Row:
+        with self.state.unit():
+            wc = self.worker_channel(account_sid, ws_sid, worker_sid, sid)
+            changes: dict[str, Any] = {}
+            if capacity is not None:
+                if not 0 <= capacity <= 50:
+                    raise InvalidParameter(f"Capacity must be between 0 and 50, got {capacity}")
+                changes["configured_capacity"] = capacity
+            if available is not None:
+                changes["available"] = available
+            self._touch(wc, **changes)
+            snapshot = dict(wc)
+            worker = self.state.rows[worker_sid]
+            if worker["available"]:
+                self._offer_worker(worker)
+            return snapshot
+
+    def channel_usage(self, worker: Row, channel_sid: str) -> int:
+        return sum(
+            1
+            for res in self.state.res_by_worker.get(worker["sid"], {}).values()
+            if res["reservation_status"] in ACTIVE_RESERVATION
+            and self.state.rows[res["task_sid"]]["task_channel_sid"] == channel_sid
+        )
+
+    def _pending_reservations_of(self, worker: Row) -> list[Row]:
+        return [
+            r
+            for r in self.state.res_by_worker.get(worker["sid"], {}).values()
+            if r["reservation_status"] == "pending"
+        ]
+
+    def _can_take(self, ws: Row, worker: Row, task: Row) -> bool:
+        """Is the worker free for this task's channel right now?"""
+        if not worker["available"]:
+            return False
+        if not ws["multi_task_enabled"]:
+            # Single-tasking: the activity is the gate, plus one pending offer at a time.
+            return not self._pending_reservations_of(worker)
+        for wc in self.state.of(worker["sid"], "worker_channel").values():
+            if wc["task_channel_sid"] == task["task_channel_sid"]:
+                if not wc["available"]:
+                    return False
+                return self.channel_usage(worker, wc["task_channel_sid"]) < wc["configured_capacity"]
+        return False
+
+    # ------------------------------------------------------------------ task queues
+
+    def _insert_queue(
+        self,
+        ws: Row,
+        name: str,
+        target_workers: str,
+        reservation_activity: Row | None,
+        assignment_activity: Row | None,
+        max_reserved_workers: int,
+        task_order: str,
+    ) -> Row:
+        return self.state.insert(
+            "task_queue",
+            {
+                "sid": new_sid("WQ"),
+                "account_sid": ws["account_sid"],
+                "workspace_sid": ws["sid"],
+                "friendly_name": name,
+                "target_workers": target_workers,
+                "reservation_activity_sid": reservation_activity and reservation_activity["sid"],
+                "reservation_activity_name": reservation_activity
+                and reservation_activity["friendly_name"],
+                "assignment_activity_sid": assignment_activity and assignment_activity["sid"],
+                "assignment_activity_name": assignment_activity
+                and assignment_activity["friendly_name"],
+                "max_reserved_workers": max_reserved_workers,
+                "task_order": task_order,
+                **self._stamp(),
+            },
+        )
+
+    def _queue_params(self, ws: Row, params: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if params.get("target_workers") is not None:
+            _check_expression(params["target_workers"], "TargetWorkers")
+            out["target_workers"] = params["target_workers"]
+        mrw = params.get("max_reserved_workers")
+        if mrw is not None:
+            if not 1 <= mrw <= 50:
+                raise InvalidParameter(f"MaxReservedWorkers must be between 1 and 50, got {mrw}")
+            out["max_reserved_workers"] = mrw
+        order = params.get("task_order")
+        if order is not None:
+            if order not in ("FIFO", "LIFO"):
+                raise InvalidParameter(f"TaskOrder must be FIFO or LIFO, got {order!r}")
+            out["task_order"] = order
+        for field, what in (
+            ("reservation_activity", "ReservationActivitySid"),
+            ("assignment_activity", "AssignmentActivitySid"),
+        ):
+            if params.get(f"{field}_sid") is not None:
+                activity = self._activity(ws, params[f"{field}_sid"], what)
+                out[f"{field}_sid"] = activity["sid"]
+                out[f"{field}_name"] = activity["friendly_name"]
+        return out
+
+    def create_task_queue(self, account_sid: str, ws_sid: str, **params: Any) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, ws_sid)
+            name = _friendly_name(params.get("friendly_name"))
+            self._unique_name(ws_sid, "task_queue", name, "Queue")
+            if len(self.state.of(ws_sid, "task_queue")) >= MAX_TASK_QUEUES:
+                raise InvalidParameter(f"A Workspace holds at most {MAX_TASK_QUEUES} TaskQueues")
+            checked = self._queue_params(ws, params)
+            queue = self._insert_queue(ws, name, "1==1", None, None, 1, "FIFO")
+            self.state.update(queue, **checked)
+            self._event(ws, "task-queue.created", queue, f"TaskQueue {name} created", {
+                "task_queue_sid": queue["sid"], "task_queue_name": name,
+                "task_queue_target_expression": queue["target_workers"],
+            })
+            return dict(queue)
+
+    def update_task_queue(self, account_sid: str, ws_sid: str, sid: str, **params: Any) -> Row:
+        with self.state.unit():
+            queue = self.child(account_sid, ws_sid, "task_queue", sid, "TaskQueues")
+            ws = self.state.rows[ws_sid]
+            changes = self._queue_params(ws, params)
+            if params.get("friendly_name") is not None:
+                changes["friendly_name"] = _friendly_name(params["friendly_name"])
+                self._unique_name(ws_sid, "task_queue", changes["friendly_name"], "Queue", skip=sid)
+            self._touch(queue, **changes)
+            if "friendly_name" in changes:
+                for task in self.state.of(ws_sid, "task").values():
+                    if task["task_queue_sid"] == sid:
+                        self.state.update(task, task_queue_friendly_name=changes["friendly_name"])
+            snapshot = dict(queue)
+            self._offer_queue(ws, queue)
+            return snapshot
+
+    def delete_task_queue(self, account_sid: str, ws_sid: str, sid: str) -> None:
+        with self.state.unit():
+            queue = self.child(account_sid, ws_sid, "task_queue", sid, "TaskQueues")
+            for task in self.state.of(ws_sid, "task").values():
+                if task["task_queue_sid"] == sid and task["assignment_status"] in (
+                    "pending",
+                    "reserved",
+                ):
+                    raise InvalidParameter(
+                        f"TaskQueue {sid} cannot be deleted: it holds pending or reserved tasks"
+                    )
+            for workflow in self.state.of(ws_sid, "workflow").values():
+                if sid in self.config(workflow).queue_sids():
+                    raise InvalidParameter(
+                        f"TaskQueue {sid} cannot be deleted: Workflow {workflow['sid']} routes to it"
+                    )
+            ws = self.state.rows[ws_sid]
+            self._event(ws, "task-queue.deleted", queue, f"TaskQueue {queue['friendly_name']} deleted",
+                        {"task_queue_sid": sid, "task_queue_name": queue["friendly_name"]})
+            self.state.delete(queue)
+
+    def queue_matches(self, queue: Row, worker: Row) -> bool:
+        attrs = worker["_attrs"]
+        return compile_expression(queue["target_workers"]).evaluate({"worker": attrs}, bare=attrs)
+
+    # ------------------------------------------------------------------ workflows
+
+    def _workflow_params(self, ws: Row, params: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if params.get("configuration") is not None:
+            config = parse_configuration(
+                params["configuration"],
+                lambda q: (self.state.rows.get(q) or {}).get("workspace_sid") == ws["sid"]
+                and self.state.rows[q]["_kind"] == "task_queue",
+            )
+            out["configuration"] = params["configuration"]
+            out["_parsed"] = config
+        timeout = params.get("task_reservation_timeout")
+        if timeout is not None:
+            if not 1 <= timeout <= MAX_RESERVATION_TIMEOUT:
+                raise InvalidParameter(
+                    f"TaskReservationTimeout must be between 1 and {MAX_RESERVATION_TIMEOUT}, "
+                    f"got {timeout}"
+                )
+            out["task_reservation_timeout"] = timeout
+        for field in ("assignment_callback_url", "fallback_assignment_callback_url"):
+            if params.get(field) is not None:
+                url = params[field]
+                if url and not url.startswith(("http://", "https://")):
+                    raise InvalidParameter(f"{field} must be an http(s) URL, got {url!r}")
+                out[field] = url or None
+        return out
+
+    def _insert_workflow(
+        self,
+        ws: Row,
+        name: str,
+        configuration: str,
+        callback: str | None,
+        fallback: str | None,
+        timeout: int,
+    ) -> Row:
+        return self.state.insert(
+            "workflow",
+            {
+                "sid": new_sid("WW"),
+                "account_sid": ws["account_sid"],
+                "workspace_sid": ws["sid"],
+                "friendly_name": name,
+                "configuration": configuration,
+                "assignment_callback_url": callback,
+                "fallback_assignment_callback_url": fallback,
+                "task_reservation_timeout": timeout,
+                "document_content_type": "application/json",
+                **self._stamp(),
+            },
+        )
+
+    def create_workflow(self, account_sid: str, ws_sid: str, **params: Any) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, ws_sid)
+            name = _friendly_name(params.get("friendly_name"))
+            if params.get("configuration") is None:
+                raise InvalidParameter("Configuration is required")
+            checked = self._workflow_params(ws, params)
+            parsed = checked.pop("_parsed")
+            workflow = self._insert_workflow(
+                ws,
+                name,
+                checked["configuration"],
+                checked.get("assignment_callback_url"),
+                checked.get("fallback_assignment_callback_url"),
+                checked.get("task_reservation_timeout", 120),
+            )
+            self._configs[workflow["sid"]] = (checked["configuration"], parsed)
+            return dict(workflow)
+
+    def update_workflow(self, account_sid: str, ws_sid: str, sid: str, **params: Any) -> Row:
+        with self.state.unit():
+            workflow = self.child(account_sid, ws_sid, "workflow", sid, "Workflows")
+            ws = self.state.rows[ws_sid]
+            checked = self._workflow_params(ws, params)
+            parsed = checked.pop("_parsed", None)
+            if params.get("friendly_name") is not None:
+                checked["friendly_name"] = _friendly_name(params["friendly_name"])
+            self._touch(workflow, **checked)
+            if "friendly_name" in checked:
+                for task in self.state.of(ws_sid, "task").values():
+                    if task["workflow_sid"] == sid:
+                        self.state.update(task, workflow_friendly_name=checked["friendly_name"])
+            snapshot = dict(workflow)
+            if params.get("re_evaluate_tasks") and parsed is not None:
+                for task in list(self.state.of(ws_sid, "task").values()):
+                    if task["workflow_sid"] == sid and task["assignment_status"] == "pending":
+                        self._route(ws, task, reason="workflow updated")
+            return snapshot
+
+    def delete_workflow(self, account_sid: str, ws_sid: str, sid: str) -> None:
+        with self.state.unit():
+            workflow = self.child(account_sid, ws_sid, "workflow", sid, "Workflows")
+            for task in self.state.of(ws_sid, "task").values():
+                if task["workflow_sid"] == sid and task["assignment_status"] in (
+                    "pending",
+                    "reserved",
+                    "assigned",
+                    "wrapping",
+                ):
+                    raise InvalidParameter(
+                        f"Workflow {sid} cannot be deleted: it has tasks that are not finished"
+                    )
+            self.state.delete(workflow)
+            self._configs.pop(sid, None)
+
+    # ------------------------------------------------------------------ tasks
+
+    def create_task(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        attributes: str | None = None,
+        workflow_sid: str | None = None,
+        priority: int | None = None,
+        timeout: int | None = None,
+        task_channel: str | None = None,
+        virtual_start_time: str | None = None,
+    ) -> Row:
+        with self.state.unit():
+            ws = self.workspace(account_sid, ws_sid)
+            attributes = attributes if attributes is not None else "{}"
+            attrs = _json_object(attributes, "Attributes")
+            workflows = list(self.state.of(ws_sid, "workflow").values())
+            if workflow_sid is None:
+                if len(workflows) != 1:
+                    raise InvalidParameter(
+                        "WorkflowSid is required when the Workspace does not have exactly one Workflow"
+                    )
+                workflow = workflows[0]
+            else:
+                workflow = self.state.rows.get(workflow_sid)
+                if not workflow or workflow["_kind"] != "workflow" or workflow["workspace_sid"] != ws_sid:
+                    raise InvalidParameter(f"WorkflowSid {workflow_sid!r} is not a Workflow of this Workspace")
+            if timeout is not None and not 1 <= timeout <= MAX_TASK_TIMEOUT:
+                raise InvalidParameter(f"Timeout must be between 1 and {MAX_TASK_TIMEOUT}, got {timeout}")
+            if priority is not None and not 0 <= priority <= 2**31 - 1:
+                raise InvalidParameter(f"Priority must be between 0 and 2147483647, got {priority}")
+            channel = self.task_channel(ws_sid, task_channel or "default")
+            now = self.now()
+            timeout = timeout or 86_400
+            task = self.state.insert(
+                "task",
+                {
+                    "sid": new_sid("WT"),
+                    "account_sid": account_sid,
+                    "workspace_sid": ws_sid,
+                    "attributes": attributes,
+                    "addons": "{}",
+                    "assignment_status": "pending",
+                    "priority": priority or 0,
+                    "reason": None,
+                    "timeout": timeout,
+                    "task_queue_sid": None,
+                    "task_queue_friendly_name": None,
+                    "task_queue_entered_date": None,
+                    "task_channel_sid": channel["sid"],
+                    "task_channel_unique_name": channel["unique_name"],
+                    "workflow_sid": workflow["sid"],
+                    "workflow_friendly_name": workflow["friendly_name"],
+                    "virtual_start_time": virtual_start_time or iso(now),
+                    "ignore_capacity": False,
+                    "routing_target": None,
+                    "_attrs": attrs,
+                    "_created_ts": now,
+                    "_expires_at": now + timeout,
+                    "_version": 0,
+                    "_attempts": 0,
+                    **self._stamp(),
+                },
+            )
+            self._event(ws, "task.created", task, "Task created", self.task_data(task))
+            self._schedule(task["_expires_at"], self._expire_task, ws_sid, task["sid"])
+            self._route(ws, task, offer=False)
+            snapshot = dict(task)
+            self._offer_task(ws, task)
+            return snapshot
+
+    def _route(self, ws: Row, task: Row, reason: str | None = None, offer: bool = True) -> None:
+        """Send a pending task through its workflow: first matching filter, its first target."""
+        workflow = self.state.rows[task["workflow_sid"]]
+        config = self.config(workflow)
+        index = config.select_filter(task["_attrs"])
+        if index is None:
+            self._cancel_task(ws, task, "Task did not match any workflow filter and there is no default filter")
+            return
+        self._event(ws, "workflow.entered", task, f"Task entered Workflow {workflow['friendly_name']}",
+                    {**self.task_data(task), "workflow_filter_name": config.filter_name(index)})
+        self._enter_target(ws, task, index, 0, offer=offer)
+
+    def _enter_target(self, ws: Row, task: Row, filter_index: int, target_index: int,
+                      offer: bool = True) -> None:
+        workflow = self.state.rows[task["workflow_sid"]]
+        config = self.config(workflow)
+        targets = config.targets(filter_index)
+        while target_index < len(targets):
+            target = targets[target_index]
+            if target.skip_if is None or not target.skip_if.evaluate(
+                {"workers": {"available": self._available_count(ws, task, target)}}
+            ):
+                break
+            target_index += 1
+        if target_index >= len(targets):
+            self._event(ws, "workflow.timeout", task, "Task timed out of its Workflow", self.task_data(task))
+            self._cancel_task(ws, task, "Workflow Timeout")
+            return
+        target = targets[target_index]
+        queue = self.state.rows[target.queue_sid]
+        now = self.now()
+        moved = task["task_queue_sid"] is not None and task["task_queue_sid"] != queue["sid"]
+        changes: dict[str, Any] = {
+            "_filter": filter_index,
+            "_target": target_index,
+            "_target_timeout_at": now + target.timeout if target.timeout else None,
+        }
+        if task["task_queue_sid"] != queue["sid"]:
+            changes.update(
+                task_queue_sid=queue["sid"],
+                task_queue_friendly_name=queue["friendly_name"],
+                task_queue_entered_date=iso(now),
+                _queue_entered_ts=now,
+            )
+        if target.priority is not None:
+            changes["priority"] = target.priority
+        self._bump(task, **changes)
+        data = {**self.task_data(task), "workflow_filter_name": config.filter_name(filter_index),
+                "workflow_filter_target_index": target_index}
+        self._event(ws, "task-queue.moved" if moved else "task-queue.entered", task,
+                    f"Task entered TaskQueue {queue['friendly_name']}", data)
+        self._event(ws, "workflow.target-matched", task,
+                    f"Task matched target {target_index} of filter {config.filter_name(filter_index)}",
+                    data)
+        if target.timeout:
+            self._schedule(changes["_target_timeout_at"], self._target_timed_out, ws["sid"], task["sid"])
+        if offer:
+            self._offer_task(ws, task)
+
+    def _target(self, task: Row) -> Target:
+        config = self.config(self.state.rows[task["workflow_sid"]])
+        return config.targets(task["_filter"])[task["_target"]]
+
+    def _eligible(self, ws: Row, task: Row, target: Target, worker: Row) -> bool:
+        queue = self.state.rows[target.queue_sid]
+        if not self.queue_matches(queue, worker):
+            return False
+        if target.expression is not None:
+            attrs = worker["_attrs"]
+            if not target.expression.evaluate({"task": task["_attrs"], "worker": attrs}, bare=attrs):
+                return False
+        return worker["sid"] not in task.get("_declined", ())
+
+    def _available_count(self, ws: Row, task: Row, target: Target) -> int:
+        return sum(
+            1
+            for w in self.state.of(ws["sid"], "worker").values()
+            if self._can_take(ws, w, task) and self._eligible(ws, task, target, w)
+        )
+
+    def _offer_task(self, ws: Row, task: Row) -> None:
+        """Reserve eligible workers for a pending task, up to the queue's max_reserved_workers."""
+        if task["assignment_status"] not in ("pending", "reserved") or task.get("_filter") is None:
+            return
+        target = self._target(task)
+        queue = self.state.rows[target.queue_sid]
+        offered = {
+            r["worker_sid"]
+            for r in self.state.res_by_task.get(task["sid"], {}).values()
+            if r["reservation_status"] == "pending"
+        }
+        room = queue["max_reserved_workers"] - len(offered)
+        if room <= 0:
+            return
+        candidates = [
+            w
+            for w in self.state.of(ws["sid"], "worker").values()
+            if w["sid"] not in offered
+            and self._can_take(ws, w, task)
+            and self._eligible(ws, task, target, w)
+        ]
+        # Longest idle first; a target's order_by takes precedence.
+        candidates.sort(key=lambda w: (w["_status_changed_ts"], w["_seq"]))
+        if target.order_by:
+            key = sort_key_for(target.order_by)
+            candidates.sort(key=lambda w: key(w["_attrs"]))
+        for worker in candidates[:room]:
+            self._reserve(ws, task, worker, queue)
+
+    def _offer_worker(self, worker: Row) -> None:
+        """A worker became free: give it the best pending tasks it is eligible for."""
+        ws = self.state.rows[worker["workspace_sid"]]
+        while worker["available"]:
+            best = None
+            best_key = None
+            lifo_ws = ws["prioritize_queue_order"] == "LIFO"
+            for task in self.state.of(ws["sid"], "task").values():
+                if task["assignment_status"] not in ("pending", "reserved") or task.get("_filter") is None:
+                    continue
+                if not self._can_take(ws, worker, task):
+                    continue
+                target = self._target(task)
+                queue = self.state.rows[target.queue_sid]
+                mine = self.state.res_by_task.get(task["sid"], {}).values()
+                pending = [r for r in mine if r["reservation_status"] == "pending"]
+                if len(pending) >= queue["max_reserved_workers"]:
+                    continue
+                if any(r["worker_sid"] == worker["sid"] for r in pending):
+                    continue
+                if not self._eligible(ws, task, target, worker):
+                    continue
+                entered = task.get("_queue_entered_ts", task["_created_ts"])
+                lifo = queue["task_order"] == "LIFO" or lifo_ws
+                key = (-task["priority"], -entered if lifo else entered, task["_seq"])
+                if best_key is None or key < best_key:
+                    best, best_key = task, key
+            if best is None:
+                return
+            self._reserve(ws, best, worker, self.state.rows[self._target(best).queue_sid])
+
+    def _offer_queue(self, ws: Row, queue: Row) -> None:
+        for task in list(self.state.of(ws["sid"], "task").values()):
+            if task["task_queue_sid"] == queue["sid"]:
+                self._offer_task(ws, task)
+
+    def _reserve(self, ws: Row, task: Row, worker: Row, queue: Row) -> None:
+        workflow = self.state.rows[task["workflow_sid"]]
+        now = self.now()
+        timeout_at = now + workflow["task_reservation_timeout"]
+        res = self.state.insert(
+            "reservation",
+            {
+                "sid": new_sid("WR"),
+                "account_sid": ws["account_sid"],
+                "workspace_sid": ws["sid"],
+                "task_sid": task["sid"],
+                "worker_sid": worker["sid"],
+                "worker_name": worker["friendly_name"],
+                "reservation_status": "pending",
+                "_queue_sid": queue["sid"],
+                "_previous_activity_sid": worker["activity_sid"],
+                "_timeout_at": timeout_at,
+                "_version": 0,
+                **self._stamp(),
+            },
+        )
+        attempts = task.get("_attempts", 0) + 1
+        self._bump(task, assignment_status="reserved", _attempts=attempts)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, "reservation.created", res,
+                    f"Reservation {res['sid']} created for Worker {worker['friendly_name']}", data)
+        if not ws["multi_task_enabled"] and queue["reservation_activity_sid"]:
+            self._set_activity(ws, worker, self.state.rows[queue["reservation_activity_sid"]])
+        self._schedule(timeout_at, self._reservation_timed_out, ws["sid"], res["sid"])
+        if workflow["assignment_callback_url"]:
+            snapshot = (dict(workflow), dict(res), self.assignment_params(ws, task, worker, res, queue))
+            self.state.after_commit(lambda: self.on_assignment(*snapshot))
+
+    def assignment_params(self, ws: Row, task: Row, worker: Row, res: Row, queue: Row) -> dict:
+        """The form parameters of an assignment callback (reference section 5)."""
+        return {
+            "AccountSid": ws["account_sid"],
+            "WorkspaceSid": ws["sid"],
+            "WorkflowSid": task["workflow_sid"],
+            "TaskQueueSid": queue["sid"],
+            "WorkerSid": worker["sid"],
+            "WorkerAttributes": worker["attributes"],
+            "TaskSid": task["sid"],
+            "TaskAttributes": task["attributes"],
+            "TaskAge": str(self.task_age(task)),
+            "TaskPriority": str(task["priority"]),
+            "ReservationSid": res["sid"],
+            "Timestamp": str(int(self.now())),
+        }
+
+    def update_task(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        sid: str,
+        attributes: str | None = None,
+        assignment_status: str | None = None,
+        reason: str | None = None,
+        priority: int | None = None,
+        task_channel: str | None = None,
+        if_match: str | None = None,
+    ) -> Row:
+        with self.state.unit():
+            task = self.child(account_sid, ws_sid, "task", sid, "Tasks")
+            ws = self.state.rows[ws_sid]
+            self.check_etag(task, if_match)
+            status = task["assignment_status"]
+            if status in ("completed", "canceled") and (attributes or assignment_status or priority is not None):
+                raise InvalidParameter(f"Task {sid} is already {status} and cannot be updated")
+            changes: dict[str, Any] = {}
+            if attributes is not None:
+                changes["_attrs"] = _json_object(attributes, "Attributes")
+                changes["attributes"] = attributes
+            if priority is not None:
+                if not 0 <= priority <= 2**31 - 1:
+                    raise InvalidParameter(f"Priority must be between 0 and 2147483647, got {priority}")
+                changes["priority"] = priority
+            if task_channel is not None:
+                channel = self.task_channel(ws_sid, task_channel)
+                changes.update(task_channel_sid=channel["sid"], task_channel_unique_name=channel["unique_name"])
+            if reason is not None:
+                changes["reason"] = reason
+            if changes:
+                self._bump(task, **changes)
+                self._event(ws, "task.updated", task, "Task updated", self.task_data(task))
+            if assignment_status is not None and assignment_status != status:
+                self._change_status(ws, task, assignment_status, reason)
+            snapshot = dict(task)
+            if task["assignment_status"] in ("pending", "reserved") and (
+                "attributes" in changes or "priority" in changes
+            ):
+                if "attributes" in changes and task["assignment_status"] == "pending":
+                    self._route(ws, task)
+                else:
+                    self._offer_task(ws, task)
+            return snapshot
+
+    def _change_status(self, ws: Row, task: Row, new: str, reason: str | None) -> None:
+        old = task["assignment_status"]
+        if new not in TASK_STATUSES:
+            raise InvalidParameter(f"AssignmentStatus must be one of {', '.join(TASK_STATUSES)}, got {new!r}")
+        if new == "canceled":
+            if old not in ("pending", "reserved"):
+                raise InvalidParameter(f"Task {task['sid']} is {old}; only pending or reserved tasks can be canceled")
+            if not reason:
+                raise InvalidParameter("Reason is required to cancel a Task")
+            self._cancel_task(ws, task, reason)
+        elif new == "wrapping":
+            if old != "assigned":
+                raise InvalidParameter(f"Task {task['sid']} is {old}; only assigned tasks can move to wrapping")
+            self._bump(task, assignment_status="wrapping")
+            self._set_accepted_reservation(ws, task, "wrapping", "reservation.wrapup")
+            self._event(ws, "task.wrapup", task, "Task wrapping up", self.task_data(task))
+        elif new == "completed":
+            if old not in ("assigned", "wrapping"):
+                raise InvalidParameter(
+                    f"Task {task['sid']} is {old}; only assigned or wrapping tasks can be completed"
+                )
+            if not reason:
+                raise InvalidParameter("Reason is required to complete a Task")
+            self._bump(task, assignment_status="completed", reason=reason)
+            self._finish(ws, task)
+            self._set_accepted_reservation(ws, task, "completed", "reservation.completed")
+            self._event(ws, "task.completed", task, f"Task completed: {reason}", self.task_data(task))
+        else:
+            raise InvalidParameter(
+                f"AssignmentStatus can be set to canceled, wrapping or completed, not {new!r}"
+            )
+
+    def _set_accepted_reservation(self, ws: Row, task: Row, status: str, event: str) -> None:
+        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+            if res["reservation_status"] in ("accepted", "wrapping"):
+                self._bump(res, reservation_status=status)
+                worker = self.state.rows.get(res["worker_sid"])
+                data = {**self.task_data(task), "reservation_sid": res["sid"]}
+                if worker:
+                    data.update(self.worker_data(worker))
+                self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
+                if worker and worker["available"]:
+                    self._offer_worker(worker)
+
+    def _finish(self, ws: Row, task: Row) -> None:
+        """A task reached completed or canceled: it is deleted five minutes later."""
+        delete_at = self.now() + TERMINAL_TASK_RETENTION
+        self.state.update(task, _delete_at=delete_at, _expires_at=None, _target_timeout_at=None)
+        self._schedule(delete_at, self._purge_task, ws["sid"], task["sid"])
+
+    def _cancel_task(self, ws: Row, task: Row, reason: str) -> None:
+        self._bump(task, assignment_status="canceled", reason=reason)
+        self._finish(ws, task)
+        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+            if res["reservation_status"] == "pending":
+                self._end_reservation(ws, res, "canceled", "reservation.canceled")
+        self._event(ws, "task.canceled", task, f"Task canceled: {reason}", self.task_data(task))
+
+    def delete_task(self, account_sid: str, ws_sid: str, sid: str, if_match: str | None = None) -> None:
+        with self.state.unit():
+            task = self.child(account_sid, ws_sid, "task", sid, "Tasks")
+            self.check_etag(task, if_match)
+            ws = self.state.rows[ws_sid]
+            self._drop_task(ws, task)
+
+    def _drop_task(self, ws: Row, task: Row) -> None:
+        freed = []
+        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+            if res["reservation_status"] == "pending":
+                self._end_reservation(ws, res, "canceled", "reservation.canceled")
+            worker = self.state.rows.get(res["worker_sid"])
+            if worker:
+                freed.append(worker)
+            self.state.delete(res)
+        self._event(ws, "task.deleted", task, "Task deleted", self.task_data(task))
+        self.state.delete(task)
+        for worker in freed:
+            if worker["available"] and worker["sid"] in self.state.rows:
+                self._offer_worker(worker)
+
+    # ------------------------------------------------------------------ reservations
+
+    def reservation(self, account_sid: str, ws_sid: str, sid: str, task_sid: str | None = None,
+                    worker_sid: str | None = None) -> Row:
+        if task_sid is not None:
+            self.child(account_sid, ws_sid, "task", task_sid, "Tasks")
+            res = self.state.res_by_task.get(task_sid, {}).get(sid)
+            path = f"/Workspaces/{ws_sid}/Tasks/{task_sid}/Reservations/{sid}"
+        else:
+            self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
+            res = self.state.res_by_worker.get(worker_sid or "", {}).get(sid)
+            path = f"/Workspaces/{ws_sid}/Workers/{worker_sid}/Reservations/{sid}"
+        if res is None:
+            raise NotFound(path)
+        return res
+
+    def reservations(self, account_sid: str, ws_sid: str, task_sid: str | None = None,
+                     worker_sid: str | None = None) -> list[Row]:
+        if task_sid is not None:
+            self.child(account_sid, ws_sid, "task", task_sid, "Tasks")
+            return list(self.state.res_by_task.get(task_sid, {}).values())
+        self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
+        return list(self.state.res_by_worker.get(worker_sid or "", {}).values())
+
+    def update_reservation(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        sid: str,
+        task_sid: str | None = None,
+        worker_sid: str | None = None,
+        reservation_status: str | None = None,
+        worker_activity_sid: str | None = None,
+        instruction: str | None = None,
+        if_match: str | None = None,
+    ) -> Row:
+        with self.state.unit():
+            res = self.reservation(account_sid, ws_sid, sid, task_sid, worker_sid)
+            self.check_etag(res, if_match)
+            ws = self.state.rows[ws_sid]
+            activity = None
+            if worker_activity_sid is not None:
+                activity = self._activity(ws, worker_activity_sid, "WorkerActivitySid")
+            if instruction is not None:
+                if instruction not in ("accept", "reject"):
+                    raise InvalidParameter(
+                        f"Instruction {instruction!r} is not supported by the local TaskRouter: "
+                        "voice instructions (dequeue, call, redirect, conference) need Twilio's "
+                        "voice platform; use ReservationStatus=accepted or rejected"
+                    )
+                reservation_status = {"accept": "accepted", "reject": "rejected"}[instruction]
+            if reservation_status is None:
+                raise InvalidParameter("ReservationStatus or Instruction is required")
+            task = self.state.rows[res["task_sid"]]
+            current = res["reservation_status"]
+            if reservation_status == "accepted":
+                self._require_pending(res)
+                self._accept(ws, res, activity)
+            elif reservation_status == "rejected":
+                self._require_pending(res)
+                self._reject(ws, res, activity)
+            elif reservation_status in ("wrapping", "completed"):
+                if current not in ("accepted", "wrapping"):
+                    raise InvalidParameter(
+                        f"Reservation {sid} is {current}; only an accepted reservation can be "
+                        f"moved to {reservation_status}"
+                    )
+                self._change_status(ws, task, reservation_status, "Reservation " + reservation_status)
+                if activity is not None:
+                    self._set_activity(ws, self.state.rows[res["worker_sid"]], activity)
+            else:
+                raise InvalidParameter(
+                    "ReservationStatus must be accepted, rejected, wrapping or completed, "
+                    f"got {reservation_status!r}"
+                )
+            return dict(res)
+
+    @staticmethod
+    def _require_pending(res: Row) -> None:
+        if res["reservation_status"] != "pending":
+            raise InvalidParameter(
+                f"Reservation {res['sid']} is {res['reservation_status']}, not pending",
+                code=20001,
+            )
+
+    def _accept(self, ws: Row, res: Row, activity: Row | None) -> None:
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        queue = self.state.rows[res["_queue_sid"]]
+        self._bump(res, reservation_status="accepted", _timeout_at=None)
+        self._bump(task, assignment_status="assigned", _expires_at=None, _target_timeout_at=None)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, "reservation.accepted", res,
+                    f"Reservation {res['sid']} accepted by Worker {worker['friendly_name']}", data)
+        for other in list(self.state.res_by_task.get(task["sid"], {}).values()):
+            if other["reservation_status"] == "pending":
+                self._end_reservation(ws, other, "rescinded", "reservation.rescinded")
+        target_activity = activity
+        if target_activity is None and not ws["multi_task_enabled"] and queue["assignment_activity_sid"]:
+            target_activity = self.state.rows[queue["assignment_activity_sid"]]
+        if target_activity is not None:
+            self._set_activity(ws, worker, target_activity)
+        if worker["available"]:
+            self._offer_worker(worker)
+
+    def _reject(self, ws: Row, res: Row, activity: Row | None, keep_activity: bool = False) -> None:
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        declined = [*task.get("_declined", []), worker["sid"]]
+        self.state.update(task, _declined=declined)
+        self._bump(res, reservation_status="rejected", _timeout_at=None)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, "reservation.rejected", res,
+                    f"Reservation {res['sid']} rejected by Worker {worker['friendly_name']}", data)
+        if activity is None and not keep_activity and not ws["multi_task_enabled"]:
+            # Open in Twilio's docs: with no activity given, the worker goes back to the
+            # activity it had before the reservation moved it (see README).
+            previous = self.state.rows.get(res["_previous_activity_sid"])
+            if previous is not None and worker["activity_sid"] != previous["sid"]:
+                queue = self.state.rows.get(res["_queue_sid"])
+                if queue and worker["activity_sid"] == queue["reservation_activity_sid"]:
+                    activity = previous
+        if activity is not None:
+            self._set_activity(ws, worker, activity)
+        self._after_reservation_ended(ws, task, worker)
+
+    def _end_reservation(self, ws: Row, res: Row, status: str, event: str) -> None:
+        """Canceled or rescinded: the worker did nothing wrong and goes back where it was."""
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        self._bump(res, reservation_status=status, _timeout_at=None)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
+        queue = self.state.rows.get(res["_queue_sid"])
+        previous = self.state.rows.get(res["_previous_activity_sid"])
+        if (
+            not ws["multi_task_enabled"]
+            and queue
+            and previous
+            and worker["activity_sid"] == queue["reservation_activity_sid"]
+        ):
+            self._set_activity(ws, worker, previous)
+        if worker["available"]:
+            self._offer_worker(worker)
+
+    def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None:
+        if task["assignment_status"] == "reserved":
+            still = any(
+                r["reservation_status"] == "pending"
+                for r in self.state.res_by_task.get(task["sid"], {}).values()
+            )
+            if not still:
+                self._bump(task, assignment_status="pending")
+        if task["assignment_status"] in ("pending", "reserved"):
+            if task.get("_attempts", 0) >= MAX_ASSIGNMENT_ATTEMPTS:
+                self._cancel_task(ws, task, f"Task exceeded {MAX_ASSIGNMENT_ATTEMPTS} assignment attempts")
+            elif task.get("_target_timeout_at") and task["_target_timeout_at"] <= self.now():
+                self._enter_target(ws, task, task["_filter"], task["_target"] + 1)
+            else:
+                self._offer_task(ws, task)
+        if worker is not None and worker["available"]:
+            self._offer_worker(worker)
+
+    def apply_instruction(self, account_sid: str, ws_sid: str, res_sid: str, answer: dict) -> str:
+        """Carry out an assignment callback's answer; returns what happened, for the log."""
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None or res["workspace_sid"] != ws_sid:
+                return "reservation no longer exists"
+            if res["reservation_status"] != "pending":
+                return f"reservation already {res['reservation_status']}"
+            ws = self.state.rows[ws_sid]
+            instruction = answer["instruction"]
+            if instruction == "accept":
+                self._accept(ws, res, None)
+                return "accepted"
+            activity = None
+            if answer.get("activity_sid"):
+                activity = self._activity(ws, answer["activity_sid"], "activity_sid")
+            self._reject(ws, res, activity)
+            return "rejected"
+
+    # ------------------------------------------------------------------ timers
+
+    def _schedule(self, due: float | None, handler: Callable[[str, str], None], ws_sid: str,
+                  sid: str) -> None:
+        if due is not None:
+            self.state.after_commit(lambda: self.timers.schedule(due, lambda: handler(ws_sid, sid)))
+
+    def _reservation_timed_out(self, ws_sid: str, res_sid: str) -> None:
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None or res["reservation_status"] != "pending":
+                return
+            if res["_timeout_at"] is None or res["_timeout_at"] > self.now():
+                return
+            ws = self.state.rows[ws_sid]
+            task = self.state.rows[res["task_sid"]]
+            worker = self.state.rows[res["worker_sid"]]
+            self._bump(res, reservation_status="timeout", _timeout_at=None)
+            data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res_sid}
+            self._event(ws, "reservation.timeout", res,
+                        f"Reservation {res_sid} timed out for Worker {worker['friendly_name']}", data)
+            timeout_activity = self.state.rows.get(ws["timeout_activity_sid"] or "")
+            if timeout_activity is not None:
+                self._set_activity(ws, worker, timeout_activity)
+            self._after_reservation_ended(ws, task, worker)
+
+    def _expire_task(self, ws_sid: str, task_sid: str) -> None:
+        with self.state.unit():
+            task = self.state.rows.get(task_sid)
+            if task is None or task["assignment_status"] not in ("pending", "reserved"):
+                return
+            if task.get("_expires_at") is None or task["_expires_at"] > self.now():
+                return
+            self._cancel_task(self.state.rows[ws_sid], task, "Task TTL Exceeded")
+
+    def _target_timed_out(self, ws_sid: str, task_sid: str) -> None:
+        with self.state.unit():
+            task = self.state.rows.get(task_sid)
+            if task is None or task["assignment_status"] != "pending":
+                return  # a reserved task moves on when its reservation ends
+            due = task.get("_target_timeout_at")
+            if due is None or due > self.now():
+                return
+            ws = self.state.rows[ws_sid]
+            queue_sid = task["task_queue_sid"]
+            self._event(ws, "task-queue.timeout", task, "Task timed out of its TaskQueue",
+                        {**self.task_data(task), "task_queue_sid": queue_sid})
+            self._enter_target(ws, task, task["_filter"], task["_target"] + 1)
+
+    def _purge_task(self, ws_sid: str, task_sid: str) -> None:
+        with self.state.unit():
+            task = self.state.rows.get(task_sid)
+            if task is None or task.get("_delete_at") is None or task["_delete_at"] > self.now():
+                return
+            self._drop_task(self.state.rows[ws_sid], task)
+
+    def resume_timers(self) -> None:
+        """After a restart: every stored deadline gets its timer back."""
+        for row in list(self.state.rows.values()):
+            kind, ws_sid = row["_kind"], row.get("workspace_sid")
+            if kind == "reservation" and row["reservation_status"] == "pending" and row.get("_timeout_at"):
+                self.timers.schedule(row["_timeout_at"], _bind(self._reservation_timed_out, ws_sid, row["sid"]))
+            elif kind == "task":
+                for field, handler in (
+                    ("_expires_at", self._expire_task),
+                    ("_target_timeout_at", self._target_timed_out),
+                    ("_delete_at", self._purge_task),
+                ):
+                    if row.get(field):
+                        self.timers.schedule(row[field], _bind(handler, ws_sid, row["sid"]))
+
+    # ------------------------------------------------------------------ alerts
+
+    def record_alert(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        code: int,
+        text: str,
+        url: str,
+        resource_sid: str,
+        status: int,
+        body: str,
+    ) -> None:
+        """A callback problem, kept where a user can list it (GET /_local/Alerts)."""
+        log.warning("alert %s for %s: %s (%s)", code, resource_sid, text, url)
+        with self.state.unit():
+            if ws_sid not in self.state.rows:
+                return
+            self.state.insert(
+                "alert",
+                {
+                    "sid": new_sid("NO"),
+                    "account_sid": account_sid,
+                    "workspace_sid": ws_sid,
+                    "error_code": str(code),
+                    "log_level": "error",
+                    "alert_text": text,
+                    "request_method": "POST",
+                    "request_url": url,
+                    "resource_sid": resource_sid,
+                    "response_status": status or None,
+                    "response_body": body[:2000] if body else None,
+                    **self._stamp(),
+                },
+            )
+
+    def alerts(self, account_sid: str, ws_sid: str | None = None) -> list[Row]:
+        if ws_sid is not None:
+            return self.children(account_sid, ws_sid, "alert")
+        rows = []
+        for ws in self.state.of(account_sid, "workspace").values():
+            rows.extend(self.state.of(ws["sid"], "alert").values())
+        return sorted(rows, key=lambda r: r["_seq"])
+
+    # ------------------------------------------------------------------ clock
+
+    def advance_clock(self, seconds: float) -> float:
+        with self.state.unit():
+            offset = self.clock.offset + seconds
+            self.state.set_meta("clock_offset", repr(offset))
+        self.clock.advance(seconds)
+        self.timers.wait_idle()
+        return offset
+
+    # ------------------------------------------------------------------ listing
+
+    def events(self, account_sid: str, ws_sid: str) -> Iterable[Row]:
+        return reversed(self.children(account_sid, ws_sid, "event"))
+
+
+def _bind(handler: Callable[[str, str], None], a: str, b: str) -> Callable[[], None]:
+    return lambda: handler(a, b)
+
+
+def etag(row: Row) -> str:
+    return str(row.get("_version", 0))
+
+
+def resource_path(row: Row) -> str:
+    """The resource's path under /v1 (reservations: the task path)."""
+    ws = row.get("workspace_sid")
+    kind = row["_kind"]
+    return {
+        "workspace": lambda: f"/Workspaces/{row['sid']}",
+        "activity": lambda: f"/Workspaces/{ws}/Activities/{row['sid']}",
+        "task_channel": lambda: f"/Workspaces/{ws}/TaskChannels/{row['sid']}",
+        "worker": lambda: f"/Workspaces/{ws}/Workers/{row['sid']}",
+        "worker_channel": lambda: f"/Workspaces/{ws}/Workers/{row['worker_sid']}/Channels/{row['sid']}",
+        "task_queue": lambda: f"/Workspaces/{ws}/TaskQueues/{row['sid']}",
+        "workflow": lambda: f"/Workspaces/{ws}/Workflows/{row['sid']}",
+        "task": lambda: f"/Workspaces/{ws}/Tasks/{row['sid']}",
+        "reservation": lambda: f"/Workspaces/{ws}/Tasks/{row['task_sid']}/Reservations/{row['sid']}",
+        "event": lambda: f"/Workspaces/{ws}/Events/{row['sid']}",
+    }[kind]()

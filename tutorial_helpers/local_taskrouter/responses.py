@@ -1,0 +1,312 @@
+"""Request parsing and Twilio JSON shaping; no business logic.
+
+Every handler reads its parameters, makes one backend call and renders the
+result: absolute `url` and `links`, list `meta`, every field of Twilio's
+schema present (null when empty).
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, g, request
+
+from .clock import parse_iso
+from .exceptions import InvalidParameter
+from .expressions import ExpressionError, compile_expression
+from .models import Backend, etag, resource_path
+from .state import Row
+
+FIELDS = {
+    "workspace": (
+        "account_sid", "date_created", "date_updated", "default_activity_name",
+        "default_activity_sid", "event_callback_url", "events_filter", "friendly_name",
+        "multi_task_enabled", "sid", "timeout_activity_name", "timeout_activity_sid",
+        "prioritize_queue_order",
+    ),
+    "activity": (
+        "account_sid", "available", "date_created", "date_updated", "friendly_name", "sid",
+        "workspace_sid",
+    ),
+    "task_channel": (
+        "account_sid", "date_created", "date_updated", "friendly_name", "sid", "unique_name",
+        "workspace_sid", "channel_optimized_routing",
+    ),
+    "worker": (
+        "account_sid", "activity_name", "activity_sid", "attributes", "available",
+        "date_created", "date_status_changed", "date_updated", "friendly_name", "sid",
+        "workspace_sid",
+    ),
+    "worker_channel": (
+        "account_sid", "assigned_tasks", "available", "available_capacity_percentage",
+        "configured_capacity", "date_created", "date_updated", "sid", "task_channel_sid",
+        "task_channel_unique_name", "worker_sid", "workspace_sid",
+    ),
+    "task_queue": (
+        "account_sid", "assignment_activity_sid", "assignment_activity_name", "date_created",
+        "date_updated", "friendly_name", "max_reserved_workers", "reservation_activity_sid",
+        "reservation_activity_name", "sid", "target_workers", "task_order", "workspace_sid",
+    ),
+    "workflow": (
+        "account_sid", "assignment_callback_url", "configuration", "date_created",
+        "date_updated", "document_content_type", "fallback_assignment_callback_url",
+        "friendly_name", "sid", "task_reservation_timeout", "workspace_sid",
+    ),
+    "task": (
+        "account_sid", "age", "assignment_status", "attributes", "addons", "date_created",
+        "date_updated", "task_queue_entered_date", "priority", "reason", "sid", "task_queue_sid",
+        "task_queue_friendly_name", "task_channel_sid", "task_channel_unique_name", "timeout",
+        "workflow_sid", "workflow_friendly_name", "workspace_sid", "virtual_start_time",
+        "ignore_capacity", "routing_target",
+    ),
+    "reservation": (
+        "account_sid", "date_created", "date_updated", "reservation_status", "sid", "task_sid",
+        "worker_name", "worker_sid", "workspace_sid",
+    ),
+    "event": (
+        "account_sid", "actor_sid", "actor_type", "actor_url", "description", "event_data",
+        "event_date", "event_date_ms", "event_type", "resource_sid", "resource_type",
+        "resource_url", "sid", "source", "source_ip_address", "workspace_sid",
+    ),
+    "alert": (
+        "account_sid", "alert_text", "date_created", "error_code", "log_level", "request_method",
+        "request_url", "resource_sid", "response_body", "response_status", "sid", "workspace_sid",
+    ),
+}
+STATS = ("statistics", "real_time_statistics", "cumulative_statistics")
+ETAGGED = ("task", "worker", "reservation")
+
+
+# ---------------------------------------------------------------------------- rendering
+
+def base_url() -> str:
+    """The server the client reached, so next_page_url and links lead back to it."""
+    return request.host_url.rstrip("/") + "/v1"
+
+
+def links(row: Row, base: str, url: str) -> dict[str, str] | None:
+    kind, ws = row["_kind"], f"{base}/Workspaces/{row.get('workspace_sid')}"
+    if kind == "workspace":
+        names = ("activities", "task_queues", "tasks", "workers", "workflows", "task_channels",
+                 "events")
+        paths = ("Activities", "TaskQueues", "Tasks", "Workers", "Workflows", "TaskChannels",
+                 "Events")
+        out = {n: f"{url}/{p}" for n, p in zip(names, paths, strict=True)}
+        out.update({s: f"{url}/{s.title().replace('_', '')}" for s in STATS})
+        return out
+    if kind in ("activity", "task_channel"):
+        return {"workspace": ws}
+    if kind == "task":
+        return {
+            "task_queue": f"{ws}/TaskQueues/{row['task_queue_sid']}",
+            "workflow": f"{ws}/Workflows/{row['workflow_sid']}",
+            "workspace": ws,
+            "reservations": f"{url}/Reservations",
+        }
+    if kind == "task_queue":
+        out = {
+            "assignment_activity": f"{ws}/Activities/{row['assignment_activity_sid']}",
+            "reservation_activity": f"{ws}/Activities/{row['reservation_activity_sid']}",
+            "workspace": ws,
+            "list_statistics": f"{ws}/TaskQueues/Statistics",
+            "bulk_real_time_statistics": f"{ws}/TaskQueues/RealTimeStatistics",
+        }
+        out.update({s: f"{url}/{s.title().replace('_', '')}" for s in STATS})
+        return out
+    if kind == "worker":
+        return {
+            "channels": f"{url}/Channels",
+            "activity": f"{ws}/Activities/{row['activity_sid']}",
+            "workspace": ws,
+            "statistics": f"{ws}/Workers/Statistics",
+            "real_time_statistics": f"{ws}/Workers/RealTimeStatistics",
+            "cumulative_statistics": f"{ws}/Workers/CumulativeStatistics",
+            "worker_statistics": f"{url}/Statistics",
+            "worker_channels": f"{url}/Channels",
+            "reservations": f"{url}/Reservations",
+        }
+    if kind == "workflow":
+        return {s: f"{url}/{s.title().replace('_', '')}" for s in STATS}
+    if kind == "reservation":
+        return {
+            "task": f"{ws}/Tasks/{row['task_sid']}",
+            "worker": f"{ws}/Workers/{row['worker_sid']}",
+            "workspace": ws,
+        }
+    return None
+
+
+def render(backend: Backend, row: Row, via_worker: bool = False) -> dict[str, Any]:
+    kind = row["_kind"]
+    base = base_url()
+    out = {field: row.get(field) for field in FIELDS[kind]}
+    if kind == "reservation" and via_worker:
+        path = f"/Workspaces/{row['workspace_sid']}/Workers/{row['worker_sid']}/Reservations/{row['sid']}"
+    elif kind == "alert":
+        path = f"/_local/Alerts/{row['sid']}"
+    else:
+        path = resource_path(row)
+    url = base + path if kind != "alert" else request.host_url.rstrip("/") + path
+    out["url"] = url
+    if kind == "task":
+        out["age"] = backend.task_age(row)
+    elif kind == "worker_channel":
+        worker = backend.state.rows[row["worker_sid"]]
+        used = backend.channel_usage(worker, row["task_channel_sid"])
+        capacity = row["configured_capacity"]
+        out["assigned_tasks"] = used
+        out["available_capacity_percentage"] = (
+            0 if capacity == 0 else max(0, int(100 * (capacity - used) / capacity))
+        )
+    elif kind == "event":
+        out["actor_url"] = f"{base}/Workspaces/{row['workspace_sid']}"
+        out["resource_url"] = base + row["_resource_path"]
+    if kind not in ("event", "worker_channel", "alert"):
+        out["links"] = links(row, base, url)
+    return out
+
+
+def reply(body: Any, status: int = 200, row: Row | None = None) -> Response:
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    if row is not None and row["_kind"] in ETAGGED:
+        response.headers["ETag"] = f'"{etag(row)}"'
+    return response
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+def instance(backend: Backend, row: Row, status: int = 200, via_worker: bool = False) -> Response:
+    return reply(render(backend, row, via_worker), status, row)
+
+
+def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = False) -> Response:
+    """One page of a list, with Twilio's meta and absolute page URLs."""
+    size = param_int("PageSize", default=50)
+    number = param_int("Page", default=0)
+    if not 1 <= size <= 1000:
+        raise InvalidParameter(f"PageSize must be between 1 and 1000, got {size}")
+    if number < 0:
+        raise InvalidParameter(f"Page must not be negative, got {number}")
+    token = request.args.get("PageToken")
+    offset = number * size
+    if token:
+        if not token.startswith("PT") or not token[2:].isdigit():
+            raise InvalidParameter(f"PageToken {token!r} is not valid")
+        offset = int(token[2:])
+    rows = list(rows)
+    chunk = rows[offset : offset + size]
+    filters = [(k, v) for k, v in request.args.items(multi=True)
+               if k not in ("PageSize", "Page", "PageToken")]
+    path = request.host_url.rstrip("/") + request.path
+
+    def url_for(n: int, off: int | None) -> str:
+        query = [*filters, ("PageSize", size), ("Page", n)]
+        if off is not None:
+            query.append(("PageToken", f"PT{off}"))
+        return f"{path}?{urlencode(query)}"
+
+    meta = {
+        "page": number,
+        "page_size": size,
+        "first_page_url": url_for(0, None),
+        "previous_page_url": url_for(number - 1, max(0, offset - size)) if offset > 0 else None,
+        "url": url_for(number, offset if token else None),
+        "next_page_url": url_for(number + 1, offset + size) if offset + size < len(rows) else None,
+        "key": key,
+    }
+    return reply({"meta": meta, key: [render(backend, r, via_worker) for r in chunk]})
+
+
+# ---------------------------------------------------------------------------- parameters
+
+def param(name: str) -> str | None:
+    """A body parameter (updates and creates are form POSTs) or a query parameter."""
+    value = request.form.get(name)
+    if value is None:
+        value = request.args.get(name)
+    return value
+
+
+def param_int(name: str, default: int | None = None) -> int | None:
+    value = param(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
+
+
+def param_bool(name: str) -> bool | None:
+    value = param(name)
+    if value is None or value == "":
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise InvalidParameter(f"{name} must be true or false, got {value!r}")
+
+
+def param_list(name: str) -> list[str]:
+    """Repeated keys (`A=x&A=y`) or the comma form (`A=x,y`)."""
+    values = request.args.getlist(name) + request.form.getlist(name)
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def param_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    value = param(name)
+    if value is not None and value not in choices:
+        raise InvalidParameter(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def if_match() -> str | None:
+    return request.headers.get("If-Match")
+
+
+def account() -> str:
+    return g.account_sid
+
+
+def expression_filter(name: str) -> Callable[[dict], bool] | None:
+    text = param(name)
+    if not text:
+        return None
+    try:
+        expr = compile_expression(text)
+    except ExpressionError as exc:
+        raise InvalidParameter(f"{name}: {exc}") from None
+    return lambda attrs: expr.evaluate({"worker": attrs, "task": attrs}, bare=attrs)
+
+
+def ordering(rows: list[Row], allowed: dict[str, Callable[[Row], Any]]) -> list[Row]:
+    """`Ordering=DateCreated:asc,Priority:desc`; the last key is applied first."""
+    text = param("Ordering")
+    if not text:
+        return rows
+    for part in reversed(text.split(",")):
+        field, _, direction = part.partition(":")
+        if field not in allowed or direction.lower() not in ("asc", "desc", ""):
+            raise InvalidParameter(
+                f"Ordering {part!r} is not supported; use one of "
+                + ", ".join(f"{f}:asc|desc" for f in allowed)
+            )
+        rows = sorted(rows, key=allowed[field], reverse=direction.lower() == "desc")
+    return rows
+
+
+def date_param(name: str) -> float | None:
+    value = param(name)
+    if not value:
+        return None
+    for candidate in (value, value + "T00:00:00Z"):
+        try:
+            return parse_iso(candidate)
+        except ValueError:
+            continue
+    raise InvalidParameter(f"{name} must be an ISO 8601 date like 2024-05-14T10:50:02Z, got {value!r}")

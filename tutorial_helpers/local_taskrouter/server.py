@@ -1,0 +1,166 @@
+"""The HTTP face of the local TaskRouter: a Flask app factory and its server.
+
+`create_app(backend)` wires the route table, Basic auth and Twilio-shaped
+errors; `LocalTaskRouter` assembles store, clock, timers, backend and
+callback dispatcher and serves them with werkzeug in a background thread.
+"""
+
+import hmac
+import logging
+import tempfile
+import threading
+from pathlib import Path
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .callbacks import Dispatcher
+from .client import make_client
+from .clock import Clock
+from .defaults import DEFAULT_HOST, default_credentials
+from .exceptions import MethodNotAllowed, NotFound, TwilioError, Unauthenticated
+from .models import Backend
+from .responses import reply
+from .store import Store
+from .timers import Timers
+from .urls import UNAUTHENTICATED, URLS
+
+log = logging.getLogger(__name__)
+
+
+def _error(exc: TwilioError) -> Response:
+    response = reply(exc.body(), exc.status)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return response
+
+
+def create_app(backend: Backend) -> Flask:
+    app = Flask("local_taskrouter")
+    app.config["BACKEND"] = backend
+    for rule, methods, handler in URLS:
+        endpoint = f"{handler.__name__}"
+        app.add_url_rule(rule, endpoint=endpoint, view_func=handler, methods=methods)
+
+    @app.before_request
+    def authenticate() -> Response | None:
+        if request.path in UNAUTHENTICATED:
+            return None
+        auth = request.authorization
+        token = backend.accounts.get(auth.username or "") if auth else None
+        if token is None or not hmac.compare_digest(token, auth.password or ""):
+            return _error(Unauthenticated())
+        g.account_sid = auth.username
+        return None
+
+    @app.errorhandler(TwilioError)
+    def twilio_error(exc: TwilioError) -> Response:
+        return _error(exc)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if exc.code == 404:
+            return _error(NotFound(request.path.removeprefix("/v1")))
+        if exc.code == 405:
+            return _error(MethodNotAllowed(request.method))
+        return _error(TwilioError(exc.description or exc.name, code=20001, status=exc.code or 400))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        # A bug must still answer like Twilio does, never with a traceback.
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return _error(TwilioError("Internal Server Error", code=20500, status=500))
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s %s", self.command, self.path, code)
+
+
+class LocalTaskRouter:
+    """A whole local TaskRouter: in a background thread for tests and helpers, or under the CLI."""
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        extra_accounts: dict[str, str] | None = None,
+    ):
+        default_sid, default_token = default_credentials()
+        self.account_sid = account_sid or default_sid
+        self.auth_token = auth_token or default_token
+        self._tmp = None
+        if data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="local-taskrouter-")
+            data_dir = self._tmp.name
+        self.data_dir = Path(data_dir)
+        self.host, self._port = host, port
+        self._accounts = {self.account_sid: self.auth_token, **(extra_accounts or {})}
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the local TaskRouter is not running")
+        return self._server.server_port
+
+    @property
+    def base_url(self) -> str:
+        """What `client.taskrouter.base_url` should be (no /v1: the SDK adds it)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> "LocalTaskRouter":
+        self.store = Store(self.data_dir)
+        self.clock = Clock(offset=float(self.store.get_meta("clock_offset", "0") or 0))
+        self.timers = Timers(self.clock)
+        self.backend = Backend(self.store, self.clock, self.timers, self._accounts)
+        self.dispatcher = Dispatcher(self.backend)
+        self.app = create_app(self.backend)
+        self._server = make_server(
+            self.host, self._port, self.app, threaded=True, request_handler=_QuietHandler
+        )
+        self.timers.start()
+        self.backend.resume_timers()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="local-taskrouter", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.dispatcher.close()
+        self.timers.stop()
+        self.store.close()
+        self._server = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def client(self, account_sid: str | None = None, auth_token: str | None = None):
+        """The official twilio Client, aimed at this server."""
+        return make_client(
+            self.base_url, account_sid or self.account_sid, auth_token or self.auth_token
+        )
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the TaskRouter's clock forward; due timers fire before this returns."""
+        self.backend.advance_clock(seconds)
+
+    def __enter__(self) -> "LocalTaskRouter":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,147 @@
+"""In-memory state with write-through to SQLite, changed only in units of work.
+
+Every API verb runs inside one unit of work: it changes rows through
+`insert`/`update`/`delete`, and on success the changed rows are written to
+SQLite in one transaction before anything is answered; on any exception the
+rows are put back as they were, so a refused request leaves nothing
+half-written. Work that must happen only after the commit (callbacks, timers)
+is queued with `after_commit`.
+"""
+
+import itertools
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from .store import Store
+
+Row = dict
+
+# Row kinds whose parent in the index is not the workspace.
+_PARENT_FIELD = {"worker_channel": "worker_sid"}
+
+
+class UnitOfWork:
+    def __init__(self) -> None:
+        self.originals: dict[str, Row | None] = {}
+        self.after: list[Callable[[], None]] = []
+        self.meta: dict[str, str] = {}
+
+
+class State:
+    def __init__(self, store: Store):
+        self.store = store
+        self.lock = threading.RLock()
+        self.rows: dict[str, Row] = {}
+        # (workspace or parent sid, kind) -> {sid: row}, in creation order.
+        self.children: dict[tuple[str, str], dict[str, Row]] = defaultdict(dict)
+        self.res_by_task: dict[str, dict[str, Row]] = defaultdict(dict)
+        self.res_by_worker: dict[str, dict[str, Row]] = defaultdict(dict)
+        self._seq = itertools.count(1)
+        self._uow: UnitOfWork | None = None
+        last = 0
+        for kind, seq, row in store.load():
+            row["_kind"] = kind
+            row["_seq"] = seq
+            self._index(row)
+            self.rows[row["sid"]] = row
+            last = seq
+        self._seq = itertools.count(last + 1)
+
+    # -- indexes -----------------------------------------------------------------
+
+    def _parent(self, row: Row) -> str:
+        return row.get(_PARENT_FIELD.get(row["_kind"], "workspace_sid")) or row["account_sid"]
+
+    def _index(self, row: Row) -> None:
+        self.children[(self._parent(row), row["_kind"])][row["sid"]] = row
+        if row["_kind"] == "reservation":
+            self.res_by_task[row["task_sid"]][row["sid"]] = row
+            self.res_by_worker[row["worker_sid"]][row["sid"]] = row
+
+    def _unindex(self, row: Row) -> None:
+        self.children[(self._parent(row), row["_kind"])].pop(row["sid"], None)
+        if row["_kind"] == "reservation":
+            self.res_by_task[row["task_sid"]].pop(row["sid"], None)
+            self.res_by_worker[row["worker_sid"]].pop(row["sid"], None)
+
+    def of(self, parent_sid: str, kind: str) -> dict[str, Row]:
+        return self.children.get((parent_sid, kind), {})
+
+    # -- units of work -------------------------------------------------------------
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """One atomic change; nested calls join the outer unit."""
+        with self.lock:
+            if self._uow is not None:
+                yield self._uow
+                return
+            uow = self._uow = UnitOfWork()
+            try:
+                yield uow
+                self._commit(uow)
+            except BaseException:
+                self._rollback(uow)
+                raise
+            finally:
+                self._uow = None
+        for callback in uow.after:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        assert self._uow is not None, "after_commit outside a unit of work"
+        self._uow.after.append(callback)
+
+    def set_meta(self, key: str, value: str) -> None:
+        assert self._uow is not None
+        self._uow.meta[key] = value
+
+    def _commit(self, uow: UnitOfWork) -> None:
+        upserts, deletes = [], []
+        for sid in uow.originals:
+            row = self.rows.get(sid)
+            if row is None:
+                deletes.append(sid)
+            else:
+                data = {k: v for k, v in row.items() if k not in ("_kind", "_seq")}
+                upserts.append((sid, row["_kind"], row["_seq"], data))
+        if upserts or deletes or uow.meta:
+            self.store.write(upserts, deletes, uow.meta)
+
+    def _rollback(self, uow: UnitOfWork) -> None:
+        for sid, original in uow.originals.items():
+            current = self.rows.pop(sid, None)
+            if current is not None:
+                self._unindex(current)
+            if original is not None:
+                self.rows[sid] = original
+                self._index(original)
+
+    def _journal(self, row: Row) -> None:
+        assert self._uow is not None, "state changed outside a unit of work"
+        if row["sid"] not in self._uow.originals:
+            self._uow.originals[row["sid"]] = dict(row)
+
+    # -- the three ways to change state -------------------------------------------------
+
+    def insert(self, kind: str, row: Row) -> Row:
+        assert self._uow is not None, "state changed outside a unit of work"
+        self._uow.originals.setdefault(row["sid"], None)
+        row["_kind"] = kind
+        row["_seq"] = next(self._seq)
+        self.rows[row["sid"]] = row
+        self._index(row)
+        return row
+
+    def update(self, row: Row, **changes: object) -> Row:
+        """Change fields of a row; values must be replaced, never mutated in place."""
+        self._journal(row)
+        row.update(changes)
+        return row
+
+    def delete(self, row: Row) -> None:
+        self._journal(row)
+        self.rows.pop(row["sid"], None)
+        self._unindex(row)

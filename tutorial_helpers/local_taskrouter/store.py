@@ -1,0 +1,72 @@
+"""SQLite persistence behind the models.
+
+Every resource is one row holding its JSON; a model call's changes are written
+in one transaction that commits before the API answers, so a 2xx survives a
+SIGKILL (WAL mode: a committed transaction is in the log file, which the OS
+keeps even when the process dies).
+"""
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    sid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Store:
+    def __init__(self, data_dir: Path):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "taskrouter.sqlite3"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode loses nothing on a process kill, only on power loss.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def load(self) -> Iterator[tuple[str, int, dict]]:
+        """Every stored row, oldest first, as (kind, seq, data)."""
+        rows = self._db.execute("SELECT kind, seq, data FROM resources ORDER BY seq").fetchall()
+        for kind, seq, data in rows:
+            yield kind, seq, json.loads(data)
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def write(
+        self,
+        upserts: Iterable[tuple[str, str, int, dict]],
+        deletes: Iterable[str],
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        """Apply one unit of work atomically: all of it or none of it."""
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.executemany(
+                    "INSERT OR REPLACE INTO resources (sid, kind, seq, data) VALUES (?, ?, ?, ?)",
+                    [(sid, kind, seq, json.dumps(data)) for sid, kind, seq, data in upserts],
+                )
+                cur.executemany("DELETE FROM resources WHERE sid = ?", [(s,) for s in deletes])
+                for key, value in (meta or {}).items():
+                    cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
