@@ -14,6 +14,8 @@ $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# Make tutorial_helpers importable from any working directory (kernels start in notebooks/).
+	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'taskrouter-notebooks.pth').write_text(str(pathlib.Path.cwd()) + '\n')"
 	touch $(STAMP)
 
 # Debian's chromium for the JupyterLab browser tests; nothing downloads a browser.
