@@ -1,7 +1,7 @@
 import pytest
 
 from tutorial_helpers import settings as settings_module
-from tutorial_helpers.local_taskrouter.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tutorial_helpers.local_taskrouter.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, default_credentials
 from tutorial_helpers.settings import Settings, SettingsError, load_settings
 
 SID = "AC" + "0123456789abcdef" * 2
@@ -13,7 +13,6 @@ VARIABLES = (
     "TWILIO_AUTH_TOKEN",
     "NGROK_AUTHTOKEN",
     "LOCAL_TASKROUTER_URL",
-    "LOCAL_TASKROUTER_ACCOUNT_SID",
     "LOCAL_TASKROUTER_AUTH_TOKEN",
 )
 
@@ -40,11 +39,28 @@ def test_local_is_the_default():
     assert s.ngrok_authtoken is None
 
 
-def test_local_overrides(monkeypatch):
+def test_local_url_override(monkeypatch):
     monkeypatch.setenv("LOCAL_TASKROUTER_URL", "http://127.0.0.1:9999/")
-    monkeypatch.setenv("LOCAL_TASKROUTER_AUTH_TOKEN", "other-token")
     s = load_settings()
-    assert (s.local_base_url, s.auth_token) == ("http://127.0.0.1:9999", "other-token")
+    assert s.local_base_url == s.taskrouter_url == "http://127.0.0.1:9999"
+
+
+def test_local_mode_uses_exactly_the_local_servers_credentials(monkeypatch, tmp_path):
+    # The server reads TWILIO_* from its environment (never .env); so must local mode.
+    (tmp_path / ".env").write_text(f"TWILIO_ACCOUNT_SID={SID}\nTWILIO_AUTH_TOKEN=from-dot-env\n")
+    monkeypatch.setenv("LOCAL_TASKROUTER_AUTH_TOKEN", "ignored")
+    s = load_settings("local")
+    assert (s.account_sid, s.auth_token) == default_credentials() == (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    s = load_settings("local")
+    assert (s.account_sid, s.auth_token) == default_credentials() == (SID, TOKEN)
+    assert s.taskrouter_url == "http://127.0.0.1:8765"
+
+
+def test_twilio_mode_talks_to_twilio():
+    assert Settings("twilio", SID, TOKEN, NGROK).taskrouter_url == "https://taskrouter.twilio.com"
 
 
 def test_twilio_mode_names_every_missing_variable(monkeypatch):
@@ -126,6 +142,11 @@ def test_unknown_mode():
     with pytest.raises(SettingsError, match="'cloud'.*'local', 'twilio'"):
         load_settings("cloud")
     assert issubclass(SettingsError, ValueError)
+
+
+def test_errors_render_as_one_line_in_ipython():
+    error = SettingsError("Twilio mode needs NGROK_AUTHTOKEN.")
+    assert error._render_traceback_() == ["SettingsError: Twilio mode needs NGROK_AUTHTOKEN."]
 
 
 def test_missing_env_file_is_an_error(tmp_path):

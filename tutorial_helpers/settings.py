@@ -1,7 +1,8 @@
 """Which TaskRouter the notebooks talk to, and with which credentials.
 
-"local" (the default) needs nothing: our own TaskRouter on 127.0.0.1 with a
-fixed local account. "twilio" needs real credentials and an ngrok authtoken,
+"local" (the default) needs nothing: our own TaskRouter on 127.0.0.1 with the
+account it uses itself (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the
+environment when set, else a fixed local account). "twilio" needs real credentials and an ngrok authtoken,
 read from the environment or a `.env` file, and is checked here before any
 notebook cell touches the network.
 """
@@ -19,16 +20,12 @@ from typing import Literal
 
 from dotenv import dotenv_values
 
-from tutorial_helpers.local_taskrouter.defaults import (
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-)
+from tutorial_helpers.local_taskrouter.defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials
 
 Mode = Literal["local", "twilio"]
 MODES: tuple[Mode, ...] = ("local", "twilio")
 DEFAULT_LOCAL_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+TWILIO_TASKROUTER_URL = "https://taskrouter.twilio.com"
 TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +35,10 @@ _SID_SHAPE = re.compile(r"AC[0-9a-fA-F]{32}")
 class SettingsError(ValueError):
     """The settings cannot work; the message says what to change and where."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows just this line instead of a traceback through the helpers.
+        return [f"{type(self).__name__}: {self}"]
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -46,6 +47,11 @@ class Settings:
     auth_token: str = field(repr=False)
     ngrok_authtoken: str | None = field(default=None, repr=False)
     local_base_url: str = DEFAULT_LOCAL_BASE_URL
+
+    @property
+    def taskrouter_url(self) -> str:
+        """Base URL of the TaskRouter this mode talks to (without /v1, as the SDK wants it)."""
+        return self.local_base_url if self.mode == "local" else TWILIO_TASKROUTER_URL
 
     def describe(self) -> str:
         """One line for the learner; safe to display because it holds no token."""
@@ -77,9 +83,11 @@ def load_settings(
     base_url = (values.get("LOCAL_TASKROUTER_URL") or DEFAULT_LOCAL_BASE_URL).rstrip("/")
 
     if chosen == "local":
-        sid = values.get("LOCAL_TASKROUTER_ACCOUNT_SID") or DEFAULT_ACCOUNT_SID
-        _check_sid(sid, "LOCAL_TASKROUTER_ACCOUNT_SID")
-        token = values.get("LOCAL_TASKROUTER_AUTH_TOKEN") or DEFAULT_AUTH_TOKEN
+        # Exactly what the local TaskRouter itself uses (its CLI defaults): the environment's
+        # TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN when set, else the fixed local account. Not the
+        # .env file: the server never reads it, so using it here would fail authentication.
+        sid, token = default_credentials()
+        _check_sid(sid, "TWILIO_ACCOUNT_SID")
         return Settings("local", sid, token, None, base_url)
 
     found = {name: values.get(name) for name in TWILIO_REQUIRED}
