@@ -1,0 +1,130 @@
+"""Table 3: throughput. Tasks created, routed, accepted through the callback and completed, per second.
+
+Single-tasking workspace with N idle workers that speak Spanish. Each client is
+its own process (spawned, so it shares nothing with the orchestrator) and runs
+the loop a learner's app would: create a task; poll its reservations until one
+is accepted (the callback answered accept); complete the task; put that worker
+back to Idle. Several clients run the same loop concurrently on their share of
+the tasks. Every run gets a fresh server.
+"""
+
+import multiprocessing as mp
+import queue
+import time
+from typing import Any
+
+from .api import Api, Workspace
+from .harness import Context, Summary, Table, ms
+
+POLL_PAUSE = 0.001  # between reservation polls; tight polling from many clients would starve the server
+READY_LIMIT = 60.0  # for client processes to start
+MAX_ERRORS = 20  # per client, before it gives up
+
+
+def _client(base_url: str, spec: dict[str, Any], count: int, limit: float, ready: Any, go: Any,
+            results: Any) -> None:
+    """One client process: `count` full task cycles, bounded by `limit` seconds."""
+    api = Api(base_url)
+    ws = Workspace.from_spec(api, spec)
+    api.get(ws.path)  # import and connect before the clock starts
+    ready.put(True)
+    if not go.wait(READY_LIMIT):
+        results.put({"error": "never told to start"})
+        return
+    cycles: list[float] = []
+    errors, first_error = 0, ""
+    start = time.monotonic()
+    end_by = start + limit
+    for _ in range(count):
+        if time.monotonic() > end_by or errors >= MAX_ERRORS:
+            break
+        began = time.perf_counter()
+        try:
+            task = ws.create_task("es")
+            worker, _polls = ws.wait_accepted_worker(task["sid"], POLL_PAUSE)
+            ws.complete(task["sid"])
+            ws.set_activity(worker, "Idle")
+        except Exception as exc:  # counted and reported; one failure must not end the run
+            errors += 1
+            first_error = first_error or f"{type(exc).__name__}: {exc}"[:300]
+            continue
+        cycles.append(time.perf_counter() - began)
+    results.put({"start": start, "end": time.monotonic(), "cycles": cycles, "errors": errors,
+                 "first_error": first_error, "requests": api.requests})
+    api.close()
+
+
+def _run_clients(base_url: str, spec: dict[str, Any], tasks: int, clients: int, limit: float) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    shares = [tasks // clients + (1 if i < tasks % clients else 0) for i in range(clients)]
+    procs = [ctx.Process(target=_client, args=(base_url, spec, n, limit, ready, go, results), daemon=True)
+             for n in shares]
+    for proc in procs:
+        proc.start()
+    outs: list[dict[str, Any]] = []
+    try:
+        for _ in procs:
+            ready.get(timeout=READY_LIMIT)
+        go.set()
+        for _ in procs:
+            outs.append(results.get(timeout=limit + 60))
+    except queue.Empty:
+        pass  # reported below as missing clients
+    finally:
+        go.set()
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=5)
+    good = [o for o in outs if "start" in o]
+    cycles = [c for o in good for c in o["cycles"]]
+    wall = (max(o["end"] for o in good) - min(o["start"] for o in good)) if good else float("nan")
+    return {
+        "done": len(cycles), "wall": wall, "cycles": cycles,
+        "errors": sum(o.get("errors", 0) for o in good) + (clients - len(good)),
+        "first_error": next((o.get("first_error") or o.get("error") for o in outs
+                             if o.get("first_error") or o.get("error")), ""),
+        "requests": sum(o["requests"] for o in good),
+        "missing": clients - len(good),
+    }
+
+
+def run(ctx: Context) -> Table:
+    cfg = ctx.cfg
+    table = Table(
+        3, f"Throughput ({cfg.throughput_workers} workers, {cfg.throughput_tasks:,} tasks per run)",
+        ["clients", "tasks done", "wall s", "tasks/s", "cycle p50 ms", "cycle p99 ms", "HTTP req/s", "errors"],
+        caption=(
+            "One task = `POST Tasks` → reservation made → callback answers accept → poll "
+            f"`GET Tasks/{{sid}}/Reservations` (pause {POLL_PAUSE * 1000:g} ms) until accepted → `POST Tasks/{{sid}}` "
+            "completed with Reason → `POST Workers/{sid}` back to Idle. Single-tasking quickstart workspace with "
+            f"{cfg.throughput_workers} Idle Spanish-speaking workers; each client is its own process using a raw "
+            "`requests.Session`; a fresh server per run."
+        ),
+    )
+    for clients in dict.fromkeys((1, cfg.clients)):
+        with ctx.server(f"throughput-{clients}") as server:
+            api = Api(server.base_url)
+            ws = Workspace.create(api, ctx.helper.callback_url)
+            ws.add_workers([f"Agent {i:04d}" for i in range(cfg.throughput_workers)], ["en", "es"], "Idle")
+            if clients == 1:
+                ctx.memory.append((f"fresh server, workspace and {cfg.throughput_workers} workers", server.memory()))
+            out = _run_clients(server.base_url, ws.spec(), cfg.throughput_tasks, clients, cfg.time_limit)
+            ctx.memory.append((f"after {out['done']:,} tasks through, {clients} client(s)", server.memory()))
+            api.close()
+        s = Summary.of(out["cycles"])
+        wall = out["wall"]
+        table.rows.append([
+            str(clients), f"{out['done']:,}", f"{wall:.1f}", f"{out['done'] / wall:.1f}" if wall > 0 else "—",
+            ms(s.p50), ms(s.p99), f"{out['requests'] / wall:.0f}" if wall > 0 else "—", str(out["errors"]),
+        ])
+        if out["done"] < cfg.throughput_tasks:
+            table.notes.append(
+                f"{clients} client(s): stopped after {out['done']:,} of {cfg.throughput_tasks:,} tasks "
+                f"(time limit {cfg.time_limit:g} s per run, or errors)."
+            )
+        if out["first_error"]:
+            table.notes.append(f"{clients} client(s), first error: {out['first_error']}")
+    return table
