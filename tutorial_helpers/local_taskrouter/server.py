@@ -129,8 +129,11 @@ class LocalTaskRouter:
         )
         self.timers.start()
         self.backend.resume_timers()
+        # A short poll interval: stop() waits for the serve loop's next poll, and tests and
+        # notebooks stop and start servers often (the default 0.5 s adds up).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-taskrouter", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+            name="local-taskrouter", daemon=True,
         )
         self._thread.start()
         return self
