@@ -317,11 +317,17 @@ def _label(token: _Token) -> str:
     return token.value if token.kind == _KEYWORD else token.text
 
 
+# Parentheses deeper than this are refused as bad syntax: parsing and evaluating recurse once
+# per level, and a hostile expression must be a 400, never a RecursionError (a 500).
+MAX_NESTING = 50
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = _tokenize(source)
         self.index = 0
+        self.depth = 0
         self.roots: set[str] = set()
 
     # -- helpers ------------------------------------------------------------------------------
@@ -424,8 +430,12 @@ class _Parser:
                 label = _label(after)
             raise self.fail("expected a value" + (f" after {label}" if label else ""), found=True)
         if token.kind == _PUNCT and token.value == "(":
+            if self.depth >= MAX_NESTING:
+                raise self.fail(f"parentheses nested more than {MAX_NESTING} deep")
             self.advance()
+            self.depth += 1
             fn = self.expression()
+            self.depth -= 1
             if self.token.kind == _EOF:
                 raise self.fail("missing ')' to close '('", token.pos)
             if not self.is_punct(")"):

@@ -491,8 +491,8 @@ def get_clock() -> Response:
 
 def advance_clock() -> Response:
     seconds = param_int("AdvanceSeconds")
-    if seconds is None or seconds < 0:
-        raise InvalidParameter("AdvanceSeconds must be a non-negative integer")
+    if seconds is None:
+        raise InvalidParameter("AdvanceSeconds is required")
     b = backend()
     b.advance_clock(seconds)
     return reply({"now": b.now(), "offset": b.clock.offset})

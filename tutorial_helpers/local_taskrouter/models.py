@@ -24,6 +24,7 @@ from .timers import Timers
 log = logging.getLogger(__name__)
 
 MAX_ATTRIBUTES_CHARS = 4096
+MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits
 MAX_FRIENDLY_NAME = 64
 MAX_RESERVATION_TIMEOUT = 86_400
 MAX_TASK_TIMEOUT = 1_209_600
@@ -31,6 +32,7 @@ MAX_WORKERS = 15_000
 MAX_TASK_QUEUES = 5_000
 MAX_ASSIGNMENT_ATTEMPTS = 1_000
 TERMINAL_TASK_RETENTION = 300  # terminal tasks disappear 5 minutes later
+LAST_REPRESENTABLE_TIME = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31, minus room for timers
 
 DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
 DEFAULT_TASK_CHANNELS = (
@@ -48,6 +50,19 @@ def new_sid(prefix: str) -> str:
     return prefix + uuid.uuid4().hex
 
 
+def _depth(value: Any) -> int:
+    """How deeply containers nest, measured without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest
+
+
 def _json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dict:
     if len(text) > limit:
         raise InvalidParameter(f"{what} is longer than {limit} characters")
@@ -55,8 +70,14 @@ def _json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dic
         value = json.loads(text)
     except ValueError:
         raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}") from None
+    except RecursionError:  # json refuses very deep nesting this way; it is bad input, not a bug
+        raise InvalidParameter(f"{what} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep") from None
     if not isinstance(value, dict):
         raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}")
+    if _depth(value) > MAX_ATTRIBUTES_DEPTH:
+        # Parsed attributes are stored (json.dumps) and walked by expressions, both recursively;
+        # near Python's recursion limit that would fail later, on some other request, as a 500.
+        raise InvalidParameter(f"{what} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep")
     return value
 
 
@@ -1634,6 +1655,11 @@ class Backend:
     # ------------------------------------------------------------------ clock
 
     def advance_clock(self, seconds: float) -> float:
+        if seconds < 0:
+            raise InvalidParameter("AdvanceSeconds must be a non-negative integer: the clock only moves forward")
+        if self.now() + seconds > LAST_REPRESENTABLE_TIME:
+            # Past year 9999 no date can be written, so every later request would fail.
+            raise InvalidParameter(f"AdvanceSeconds {seconds:g} would move the clock past 9999-12-31")
         with self.state.unit():
             offset = self.clock.offset + seconds
             self.state.set_meta("clock_offset", repr(offset))

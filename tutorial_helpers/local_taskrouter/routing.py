@@ -143,6 +143,8 @@ def parse_configuration(text: str, queue_exists: Callable[[str], bool]) -> Workf
         doc = json.loads(text)
     except ValueError as exc:
         raise InvalidParameter(f"Configuration is not valid JSON: {exc}") from None
+    except RecursionError:  # json refuses very deep nesting this way; it is bad input, not a bug
+        raise InvalidParameter("Configuration is nested too deeply") from None
     routing = doc.get("task_routing") if isinstance(doc, dict) else None
     if not isinstance(routing, dict):
         raise InvalidParameter("Invalid workflow configuration: 'task_routing' object is missing")
