@@ -111,6 +111,7 @@ class State:
             self.store.write(upserts, deletes, uow.meta)
 
     def _rollback(self, uow: UnitOfWork) -> None:
+        touched: dict[int, dict[str, Row]] = {}
         for sid, original in uow.originals.items():
             current = self.rows.pop(sid, None)
             if current is not None:
@@ -118,6 +119,15 @@ class State:
             if original is not None:
                 self.rows[sid] = original
                 self._index(original)
+                indexes = [self.children[(self._parent(original), original["_kind"])]]
+                if original["_kind"] == "reservation":
+                    indexes += [self.res_by_task[original["task_sid"]], self.res_by_worker[original["worker_sid"]]]
+                touched.update((id(index), index) for index in indexes)
+        # Re-indexing appends; lists are in creation order, so put restored rows back in place.
+        for index in touched.values():
+            ordered = sorted(index.values(), key=lambda row: row["_seq"])
+            index.clear()
+            index.update((row["sid"], row) for row in ordered)
 
     def _journal(self, row: Row) -> None:
         assert self._uow is not None, "state changed outside a unit of work"
