@@ -1,0 +1,69 @@
+"""Helpers shared by the local TaskRouter tests: raw HTTP, small workspaces, events, alerts."""
+
+import json
+
+import requests
+
+
+class Http:
+    """Raw HTTP against the local TaskRouter with the account's Basic auth."""
+
+    def __init__(self, taskrouter) -> None:
+        self.base = taskrouter.base_url
+        self.auth = (taskrouter.account_sid, taskrouter.auth_token)
+        self.session = requests.Session()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else f"{self.base}{path}"
+
+    def request(self, method: str, path: str, *, auth=..., **kwargs) -> requests.Response:
+        auth = self.auth if auth is ... else auth
+        return self.session.request(method, self.url(path), auth=auth, timeout=10, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data=None, **kwargs) -> requests.Response:
+        return self.request("POST", path, data=data, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def ok(self, method: str, path: str, data=None, status: int | None = None) -> dict:
+        response = self.request(method, path, data=data)
+        expected = status or {"POST": 200, "GET": 200, "DELETE": 204}[method]
+        assert response.status_code == expected, (method, path, response.status_code, response.text)
+        return response.json() if response.content else {}
+
+
+def small_workspace(client, *, multi_task: bool | None = None, callback_url: str | None = None,
+                    reservation_timeout: int = 120, max_reserved_workers: int | None = None,
+                    target_workers: str = "1==1", workers: tuple[str, ...] = ("Ann", "Ben")):
+    """One queue for everyone, one workflow, workers created Offline."""
+    tr = client.taskrouter.v1
+    kwargs = {} if multi_task is None else {"multi_task_enabled": multi_task}
+    ws = tr.workspaces.create(friendly_name="Small", **kwargs)
+    ctx = tr.workspaces(ws.sid)
+    acts = {a.friendly_name: a for a in ctx.activities.list()}
+    queue_kwargs = {} if max_reserved_workers is None else {"max_reserved_workers": max_reserved_workers}
+    queue = ctx.task_queues.create(friendly_name="Everyone", target_workers=target_workers, **queue_kwargs)
+    config = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+    wf_kwargs = {"assignment_callback_url": callback_url} if callback_url else {}
+    workflow = ctx.workflows.create(friendly_name="Default", configuration=json.dumps(config),
+                                    task_reservation_timeout=reservation_timeout, **wf_kwargs)
+    made = {name: ctx.workers.create(friendly_name=name) for name in workers}
+    return ctx, acts, queue, workflow, made
+
+
+def event_types(ws_ctx, **filters) -> list[str]:
+    """Event types oldest first (the Events resource lists newest first)."""
+    return [e.event_type for e in reversed(ws_ctx.events.list(**filters))]
+
+
+def is_subsequence(wanted: list, seen: list) -> bool:
+    it = iter(seen)
+    return all(any(w == s for s in it) for w in wanted)
+
+
+def alerts(http: Http, ws_sid: str) -> list[dict]:
+    return http.ok("GET", f"/_local/Alerts?WorkspaceSid={ws_sid}")["alerts"]
