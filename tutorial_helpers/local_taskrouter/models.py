@@ -660,8 +660,9 @@ class Backend:
                     f"Worker {sid} cannot be deleted while it has assigned tasks "
                     f"({', '.join(r['task_sid'] for r in busy[:3])}); complete them first"
                 )
-            for res in self._pending_reservations_of(worker):
-                self._end_reservation(ws, res, "canceled", "reservation.canceled")
+            pending = self._pending_reservations_of(worker)
+            for res in pending:
+                self._end_reservation(ws, res, "canceled", "reservation.canceled", reoffer=False)
             for wc in list(self.state.of(sid, "worker_channel").values()):
                 self.state.delete(wc)
             self._event(
@@ -672,6 +673,9 @@ class Backend:
                 self.worker_data(worker),
             )
             self.state.delete(worker)
+            # Only now, with the worker gone, can its tasks go back to pending and to others.
+            for res in pending:
+                self._after_reservation_ended(ws, self.state.rows[res["task_sid"]], None)
 
     def worker_channels(self, account_sid: str, ws_sid: str, worker_sid: str) -> list[Row]:
         self.child(account_sid, ws_sid, "worker", worker_sid, "Workers")
@@ -1344,7 +1348,8 @@ class Backend:
         freed = []
         for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
             if res["reservation_status"] == "pending":
-                self._end_reservation(ws, res, "canceled", "reservation.canceled")
+                # No offers yet: the task being deleted is still there and would be offered again.
+                self._end_reservation(ws, res, "canceled", "reservation.canceled", reoffer=False)
             worker = self.state.rows.get(res["worker_sid"])
             if worker:
                 freed.append(worker)
@@ -1481,8 +1486,12 @@ class Backend:
             self._set_activity(ws, worker, activity)
         self._after_reservation_ended(ws, task, worker)
 
-    def _end_reservation(self, ws: Row, res: Row, status: str, event: str) -> None:
-        """Canceled or rescinded: the worker did nothing wrong and goes back where it was."""
+    def _end_reservation(self, ws: Row, res: Row, status: str, event: str, reoffer: bool = True) -> None:
+        """Canceled or rescinded: the worker did nothing wrong and goes back where it was.
+
+        With `reoffer=False` the worker is not offered other work: the caller is deleting the
+        worker or the task, and an offer made now would point at a row about to disappear.
+        """
         task = self.state.rows[res["task_sid"]]
         worker = self.state.rows[res["worker_sid"]]
         self._bump(res, reservation_status=status, _timeout_at=None)
@@ -1497,7 +1506,7 @@ class Backend:
             and worker["activity_sid"] == queue["reservation_activity_sid"]
         ):
             self._set_activity(ws, worker, previous)
-        if worker["available"]:
+        if reoffer and worker["available"]:
             self._offer_worker(worker)
 
     def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None:
