@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
+import taskrouter_support
 from taskrouter_support import Http
 
 
@@ -13,3 +14,9 @@ def http(taskrouter) -> Iterator[Http]:
     h.session.close()
 
 
+
+
+@pytest.fixture
+def wait_until():
+    """tests/conftest.py's wait_until is a plain function; here it is a fixture."""
+    return taskrouter_support.wait_until
