@@ -22,6 +22,10 @@ _public_urls: dict[int, str] = {}
 class TunnelError(RuntimeError):
     """The tunnel could not be opened; the message says why and what to do."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows just this message, not a traceback through pyngrok.
+        return [f"{type(self).__name__}: {self}"]
+
 
 def open_tunnel(port: int, authtoken: str | None, *, allow_download: bool = True) -> str:
     """Public https URL forwarding to http://127.0.0.1:`port`; re-running reuses the tunnel.

@@ -1,0 +1,42 @@
+import os
+
+from twilio.rest import Client
+
+from tutorial_helpers.client import clone_client, export_shell_variables, make_client
+from tutorial_helpers.settings import Settings
+from tutorial_helpers.workspace import QuickstartWorkspace
+
+SID = "AC" + "ab" * 16
+
+
+def test_local_mode_aims_the_official_client_at_the_local_taskrouter(taskrouter):
+    client = make_client(Settings("local", taskrouter.account_sid, taskrouter.auth_token, None, taskrouter.base_url))
+    assert type(client) is Client
+    assert client.taskrouter.base_url == taskrouter.base_url
+    assert client.taskrouter.v1.workspaces.list() == []
+
+
+def test_twilio_mode_is_the_plain_client():
+    client = make_client(Settings("twilio", SID, "token", "ngrok"))
+    assert type(client) is Client
+    assert client.taskrouter.base_url == "https://taskrouter.twilio.com"
+    assert (client.username, client.password) == (SID, "token")
+
+
+def test_clone_keeps_credentials_and_url(taskrouter):
+    original = taskrouter.client()
+    copy = clone_client(original)
+    assert copy is not original and copy.http_client is not original.http_client
+    assert copy.taskrouter.base_url == taskrouter.base_url
+    assert copy.taskrouter.v1.workspaces.list() == []
+
+
+def test_export_shell_variables(monkeypatch):
+    for name in ("TASKROUTER_URL", "WORKSPACE_SID", "WORKFLOW_SID", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.setenv(name, "before")  # so that monkeypatch restores (or removes) each one afterwards
+    settings = Settings("local", SID, "token", None, "http://127.0.0.1:9999")
+    names = export_shell_variables(settings, QuickstartWorkspace("WS1", "WW1"))
+    assert "token" not in names
+    assert os.environ["TASKROUTER_URL"] == "http://127.0.0.1:9999"
+    assert (os.environ["WORKSPACE_SID"], os.environ["WORKFLOW_SID"]) == ("WS1", "WW1")
+    assert (os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"]) == (SID, "token")
