@@ -1,0 +1,28 @@
+from quickstart_support import make_tutorial
+
+from tutorial_helpers.callback_server import CallbackServer
+from tutorial_helpers.reset import main, reset_tutorial
+from tutorial_helpers.workspace import find_quickstart
+
+
+def test_reset_deletes_only_the_tutorial_workspace_and_stops_the_server(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    tutorial.spanish_task()
+    other = tutorial.client.taskrouter.v1.workspaces.create(friendly_name="Someone else's")
+    assert reset_tutorial(tutorial.client) == [tutorial.quickstart.workspace_sid]
+    assert [w.sid for w in tutorial.client.taskrouter.v1.workspaces.list()] == [other.sid]
+    assert CallbackServer.current() is None and not tutorial.server.running
+    assert reset_tutorial(tutorial.client) == []  # running it again is harmless
+    assert find_quickstart(tutorial.client) is None
+
+
+def test_command_line_reset_in_local_mode(taskrouter, monkeypatch, capsys):
+    for name in ("TUTORIAL_MODE", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOCAL_TASKROUTER_URL", taskrouter.base_url)
+    tutorial = make_tutorial(taskrouter)
+    tutorial.server.stop()
+    assert main(["--mode", "local"]) == 0
+    assert "Deleted 1 workspace(s)" in capsys.readouterr().out
+    assert main(["--mode", "local"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
