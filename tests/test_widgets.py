@@ -1,0 +1,175 @@
+"""The widgets outside a kernel: ipywidgets work without a frontend, the SDK calls are real."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from conftest import wait_until
+from quickstart_support import ACCEPT, callback_app, make_tutorial
+
+from tutorial_helpers import widgets
+from tutorial_helpers.callback_server import CallbackEntry, CallbackLog, CallbackServer
+from tutorial_helpers.widgets import (
+    CallbackInspector,
+    TaskStatusView,
+    WorkerActivityControls,
+    answer_text,
+    status_path,
+)
+
+
+@pytest.fixture(autouse=True)
+def cleanup(monkeypatch):
+    monkeypatch.delenv("TUTORIAL_AUTOPILOT", raising=False)
+    yield
+    for widget in list(widgets._current.values()):
+        widget.close()
+    widgets._current.clear()
+    server = CallbackServer.current()
+    if server is not None:
+        server.stop()
+
+
+def entry(body=ACCEPT, content_type="application/json", status=200, valid=True, **params):
+    return CallbackEntry(datetime.now(UTC), "POST", "/assignment_callback",
+                         {"TaskSid": "WT1", **params}, valid, status, content_type, body)
+
+
+def test_controls_click_moves_the_worker_through_the_sdk(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, poll=False)
+    assert "tr-worker-controls" in controls._dom_classes
+    rows = {c._dom_classes[0]: c for c in controls.children if c._dom_classes}
+    assert set(rows) == {"tr-worker-alice", "tr-worker-bob"}
+    alice = controls.buttons["Alice"]
+    assert alice.options[:4] == ("Offline", "Idle", "Busy", "Reserved") and alice.value == "Offline"
+
+    alice.value = "Idle"  # what a click does
+    assert tutorial.worker("Alice").activity_name == "Idle"
+    assert controls.labels["Alice"].value == "Alice is Idle (available)"
+
+    # TaskRouter moves her itself when it reserves her; a refresh shows it without calling update.
+    tutorial.spanish_task()
+    assert controls.refresh()
+    assert alice.value == "Reserved" and controls.labels["Alice"].value == "Alice is Reserved (not available)"
+    assert tutorial.worker("Alice").activity_name == "Reserved"
+
+
+def test_a_refused_click_is_explained_and_reverted(taskrouter):
+    tutorial = make_tutorial(taskrouter)  # answers {}: the reservation stays pending
+    controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, poll=False)
+    tutorial.spanish_task()
+    controls.buttons["Alice"].value = "Idle"
+    controls.refresh()
+    assert controls.buttons["Alice"].value == "Reserved"
+    controls.buttons["Alice"].value = "Offline"  # refused: she has a pending reservation
+    assert controls.buttons["Alice"].value == "Reserved"
+    assert "Could not move Alice to Offline" in controls.labels["Alice"].value
+    assert "pending reservations" in controls.labels["Alice"].value
+
+
+def test_autopilot_clicks_only_when_asked_and_only_from_offline(taskrouter, monkeypatch):
+    tutorial = make_tutorial(taskrouter)
+    controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, poll=False)
+    assert controls.autopilot("Alice", "Idle") is False  # a learner clicks herself
+    assert tutorial.worker("Alice").activity_name == "Offline"
+    monkeypatch.setenv("TUTORIAL_AUTOPILOT", "1")
+    assert controls.autopilot("Alice", "Idle") is True
+    assert tutorial.worker("Alice").activity_name == "Idle" and controls.buttons["Alice"].value == "Idle"
+    tutorial.set_activity("Alice", "Busy")
+    assert controls.autopilot("Alice", "Idle") is False  # a re-run cell does not click again
+
+
+def test_status_view_shows_the_path_to_assigned_and_alice_busy(taskrouter):
+    tutorial = make_tutorial(taskrouter, callback_app(ACCEPT))
+    task = tutorial.spanish_task()
+    status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, poll=False)
+    assert "tr-task-status" in status._dom_classes
+    assert "<span class='tr-assignment-status'>pending</span>" in status.html.value
+    assert "<span class='tr-activity-alice'>Offline</span>" in status.html.value
+
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: tutorial.worker("Alice").activity_name == "Busy", what="Alice Busy")
+    assert status.refresh()
+    html = status.html.value
+    assert "<span class='tr-assignment-status'>assigned</span>" in html
+    assert "<span class='tr-activity-alice'>Busy</span>" in html
+    assert "<span class='tr-reservation-status'>accepted</span>" in html
+    assert "pending → reserved → assigned" in html  # reserved lasted milliseconds; the events show it
+    assert status.state["reserved_worker"] == "Alice"
+    assert status.refresh() is False  # nothing changed since
+
+
+def test_status_view_updates_from_its_thread(taskrouter):
+    tutorial = make_tutorial(taskrouter, callback_app(ACCEPT))
+    task = tutorial.spanish_task()
+    status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.05)
+    assert status.polling
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: "<span class='tr-activity-alice'>Busy</span>" in status.html.value, what="the thread")
+    assert "<span class='tr-assignment-status'>assigned</span>" in status.html.value
+
+
+def test_polling_pauses_when_no_frontend_shows_the_widget(taskrouter, monkeypatch):
+    tutorial = make_tutorial(taskrouter)
+    monkeypatch.setattr(widgets, "FIRST_VIEW_GRACE", 0.0)
+    task = tutorial.spanish_task()
+    status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.02)
+    assert status._view_count == 0 and not status._visible()
+    status._view_count = 1  # what JupyterLab reports once the output renders
+    assert status._visible()
+
+
+def test_a_rerun_replaces_the_previous_widget(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    task = tutorial.spanish_task()
+    first = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.05)
+    second = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.05)
+    assert not first.polling and second.polling
+    assert "replaced by the newer copy" in first.html.value
+
+    log = CallbackLog()
+    old, new = CallbackInspector(log), CallbackInspector(log)
+    log.append(entry())
+    assert "tr-callback-answer" in new.html.value and "tr-callback-answer" not in old.html.value
+
+
+def test_inspector_shows_what_taskrouter_sent_and_what_we_answered(taskrouter):
+    tutorial = make_tutorial(taskrouter, callback_app(ACCEPT))
+    inspector = CallbackInspector(tutorial.server.log)
+    assert "tr-callback-inspector" in inspector._dom_classes and "No callback yet" in inspector.html.value
+    task = tutorial.spanish_task()
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: "tr-callback-answer" in inspector.html.value, what="the inspector to update")
+    html = inspector.html.value
+    assert "<code class='tr-callback-answer'>{&quot;instruction&quot;: &quot;accept&quot;}</code>" in html
+    assert task.sid in html and "ReservationSid" in html and "valid X-Twilio-Signature" in html
+    assert "{&quot;selected_language&quot;: &quot;es&quot;}" in html  # attributes are escaped, not injected
+    assert tutorial.settings.auth_token not in html
+
+
+def test_inspector_explains_refused_requests_and_stops_following():
+    log = CallbackLog()
+    inspector = CallbackInspector(log, limit=1)
+    log.append(entry(body='{"error": "missing or invalid X-Twilio-Signature"}', status=403, valid=False))
+    assert "refused with 403, your route did not run" in inspector.html.value
+    log.append(entry(TaskSid="<script>"))
+    assert "&lt;script&gt;" in inspector.html.value and "1 earlier request" in inspector.html.value
+    inspector.stop("done")
+    log.append(entry(TaskSid="WT-after"))
+    assert "WT-after" not in inspector.html.value
+
+
+def test_answer_text_normalises_json_only():
+    assert answer_text(entry('{"instruction":"accept"}\n')) == '{"instruction": "accept"}'
+    assert answer_text(entry("<html>", content_type="text/html")) == "<html>"
+    assert answer_text(entry("{not json")) == "{not json"
+
+
+def test_status_path_from_events_newest_first():
+    def event(kind, ms):
+        return SimpleNamespace(event_type=kind, event_date_ms=ms)
+
+    events = [event("reservation.accepted", 5), event("reservation.created", 5), event("task.created", 1)]
+    assert status_path(events, observed="assigned") == ["pending", "reserved", "assigned"]
+    assert status_path([], observed="pending") == ["pending"]

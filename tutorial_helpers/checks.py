@@ -1,0 +1,461 @@
+"""The check cells: did the step work, and if not, what to look at.
+
+Each check returns a `CheckResult` that shows as a short verdict in the
+notebook (in the manner of Kaggle's learntools `q1.check()`) and is truthy
+only when the step worked; the tests assert the same results.
+
+    check_environment(settings)
+    check_workspace(client)
+    check_step_02(client, quickstart, task.sid)
+    check_step_03(client, quickstart, task.sid, server)
+
+Checks that follow something asynchronous (a reservation, a callback) wait up
+to `timeout` seconds for it, but return at once when the next move is the
+learner's (Alice still Offline, a reservation waiting to be accepted).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
+
+from tutorial_helpers.callback_server import CallbackEntry, CallbackServer
+from tutorial_helpers.settings import Settings
+from tutorial_helpers.workspace import (
+    ACTIVITIES,
+    ASSIGNMENT_ACTIVITY,
+    QUEUES,
+    RESERVATION_ACTIVITY,
+    WORKERS,
+    WORKFLOW_NAME,
+    WORKSPACE_NAME,
+    QuickstartWorkspace,
+    find_by_name,
+)
+
+POLL_SECONDS = 0.1
+
+
+@dataclass
+class CheckResult:
+    """A verdict: `ok`, one sentence, what was seen, and what to look at when it failed."""
+
+    ok: bool
+    title: str
+    message: str
+    seen: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        verdict = "Correct" if self.ok else "Not yet"
+        lines = [f"{verdict} ({self.title}): {self.message}"]
+        lines += [f"  - {line}" for line in self.seen]
+        lines += [f"  What to look at: {hint}" for hint in self.hints]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        color, verdict = ("#2e7d32", "Correct") if self.ok else ("#c62828", "Not yet")
+        seen = "".join(f"<li>{html.escape(line)}</li>" for line in self.seen)
+        hints = "".join(f"<li>{html.escape(hint)}</li>" for hint in self.hints)
+        return (
+            f"<div class='tr-check tr-check-{'ok' if self.ok else 'failed'}' "
+            f"style='border-left:4px solid {color}; padding:4px 10px'>"
+            f"<b style='color:{color}'>{verdict}</b> <i>({html.escape(self.title)})</i>: "
+            f"{html.escape(self.message)}"
+            + (f"<ul>{seen}</ul>" if seen else "")
+            + (f"<div><b>What to look at:</b><ul>{hints}</ul></div>" if hints else "")
+            + "</div>"
+        )
+
+
+# ---------------------------------------------------------------------------------- 00
+
+
+def check_environment(settings: Settings) -> CheckResult:
+    """Python, widgets, and the mode's TaskRouter (and ngrok in twilio mode)."""
+    title = "environment"
+    seen = [f"Python {sys.version.split()[0]}", settings.describe()]
+    hints = []
+    for package in ("twilio", "ipywidgets", "jupyterlab_widgets", "flask"):
+        try:
+            seen.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            hints.append(f"{package} is not installed in this kernel's Python: run `make install` and pick the "
+                         "project's kernel.")
+    answered = _taskrouter_accepts(settings)
+    if answered is True:
+        seen.append(f"TaskRouter at {settings.taskrouter_url} accepts this account's credentials")
+    else:
+        hints.append(answered)
+    if settings.mode == "twilio":
+        seen.append("NGROK_AUTHTOKEN is set (checked for real when the callback server opens its tunnel)")
+        seen.append(_ngrok_agent())
+    if hints:
+        return CheckResult(False, title, "something needs fixing before notebook 01.", seen, hints)
+    what = ("the local TaskRouter on this machine, no account and no internet"
+            if settings.mode == "local" else "your Twilio account, with callbacks through an ngrok tunnel")
+    return CheckResult(True, title, f"ready; the notebooks will use {what}.", seen)
+
+
+def _taskrouter_accepts(settings: Settings) -> bool | str:
+    try:
+        answer = requests.get(
+            f"{settings.taskrouter_url}/v1/Workspaces?PageSize=1",
+            auth=(settings.account_sid, settings.auth_token),
+            timeout=10,
+        )
+    except requests.RequestException as exc:
+        return f"Could not reach {settings.taskrouter_url} ({type(exc).__name__}); run the first cell again."
+    if answer.status_code == 401:
+        return "The TaskRouter refused the credentials (401); see the message of the first cell."
+    if not answer.ok:
+        return f"{settings.taskrouter_url} answered HTTP {answer.status_code}."
+    return True
+
+
+def _ngrok_agent() -> str:
+    path = os.environ.get("NGROK_PATH") or shutil.which("ngrok")
+    if path:
+        return f"ngrok agent: {path}"
+    if importlib.util.find_spec("pyngrok") is None:
+        return "pyngrok is not installed: run `make install`"
+    return "ngrok agent: not installed yet; pyngrok downloads it when the first tunnel opens (needs internet)"
+
+
+# ---------------------------------------------------------------------------------- 01
+
+
+def check_workspace(client: Client, callback_url: str | None = None) -> CheckResult:
+    """Is the quickstart's workspace complete and configured as the quickstart says?"""
+    title = "workspace"
+    tr = client.taskrouter.v1
+    problems: list[str] = []
+    seen: list[str] = []
+    workspace = find_by_name(tr.workspaces, WORKSPACE_NAME)
+    if workspace is None:
+        return CheckResult(False, title, f"there is no workspace named {WORKSPACE_NAME!r} yet.", [],
+                           ["Run the cells above from the top: the first workspace cell creates it."])
+    seen.append(f"Workspace {WORKSPACE_NAME!r} {workspace.sid}")
+    if workspace.multi_task_enabled:
+        problems.append("The workspace is multi-tasking: Alice would never become Busy. Run the workspace cell "
+                        "again (it sets MultiTaskEnabled=false).")
+    ws = tr.workspaces(workspace.sid)
+
+    activities = {a.friendly_name: a for a in ws.activities.list()}
+    for name, available in ACTIVITIES.items():
+        activity = activities.get(name)
+        if activity is None:
+            problems.append(f"Activity {name!r} is missing: run the activities cell.")
+        elif bool(activity.available) != available:
+            problems.append(f"Activity {name!r} should be {'available' if available else 'not available'}; "
+                            "availability cannot change, so delete it in the console (or reset) and run the cell.")
+    seen.append("Activities: " + ", ".join(
+        f"{n} ({'available' if activities[n].available else 'not available'})" for n in ACTIVITIES if n in activities))
+
+    workers = {w.friendly_name: w for w in ws.workers.list()}
+    for name, languages in WORKERS.items():
+        worker = workers.get(name)
+        if worker is None:
+            problems.append(f"Worker {name} is missing: run the workers cell.")
+            continue
+        attributes = json.loads(worker.attributes or "{}")
+        if attributes.get("languages") != languages:
+            problems.append(f"{name}'s attributes are {worker.attributes}; expected languages {languages}.")
+        seen.append(f"Worker {name} {worker.attributes}, {worker.activity_name}")
+
+    queues = {q.friendly_name: q for q in ws.task_queues.list()}
+    queue_sids = {}
+    for short, (name, target) in QUEUES.items():
+        queue = queues.get(name)
+        if queue is None:
+            problems.append(f"TaskQueue {name!r} is missing: run the queues cell.")
+            continue
+        queue_sids[short] = queue.sid
+        if queue.target_workers.replace(" ", "") != target.replace(" ", ""):
+            problems.append(f"{name!r} targets {queue.target_workers!r}; expected {target!r}.")
+        if queue.reservation_activity_name != RESERVATION_ACTIVITY:
+            problems.append(f"{name!r} reserves workers into {queue.reservation_activity_name!r}; expected "
+                            f"{RESERVATION_ACTIVITY!r}.")
+        if queue.assignment_activity_name != ASSIGNMENT_ACTIVITY:
+            problems.append(f"{name!r} assigns workers into {queue.assignment_activity_name!r}; expected "
+                            f"{ASSIGNMENT_ACTIVITY!r}.")
+        seen.append(f"TaskQueue {name!r}: {queue.target_workers}, reserved -> {queue.reservation_activity_name}, "
+                    f"assigned -> {queue.assignment_activity_name}")
+
+    workflow = find_by_name(ws.workflows, WORKFLOW_NAME)
+    if workflow is None:
+        problems.append(f"Workflow {WORKFLOW_NAME!r} is missing: run the workflow cell.")
+    else:
+        problems += _workflow_problems(workflow, queue_sids, callback_url)
+        seen.append(f"Workflow {WORKFLOW_NAME!r}: callback {workflow.assignment_callback_url}, "
+                    f"reservation timeout {workflow.task_reservation_timeout} s")
+    if problems:
+        return CheckResult(False, title, "the workspace is not complete yet.", seen, problems)
+    return CheckResult(True, title, "the quickstart's workspace is ready: Spanish tasks will wait for Alice.", seen)
+
+
+def _workflow_problems(workflow: Any, queue_sids: dict[str, str], callback_url: str | None) -> list[str]:
+    problems = []
+    try:
+        routing = json.loads(workflow.configuration)["task_routing"]
+        routes = {(f.get("expression") or "").replace(" ", "").replace("'", '"'): f["targets"][0]["queue"]
+                  for f in routing.get("filters", [])}
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ["The workflow's configuration is not the quickstart's: run the workflow cell again."]
+    for short, language in (("Spanish", "es"), ("English", "en")):
+        expression = f'selected_language=="{language}"'
+        if short in queue_sids and routes.get(expression) != queue_sids[short]:
+            problems.append(f"The workflow does not send selected_language == \"{language}\" to the {short} "
+                            "queue: run the workflow cell again.")
+    if not workflow.assignment_callback_url:
+        problems.append("The workflow has no AssignmentCallbackUrl: run the callback server and workflow cells.")
+    elif callback_url and workflow.assignment_callback_url != callback_url:
+        problems.append(f"The workflow calls {workflow.assignment_callback_url}, not this kernel's server "
+                        f"({callback_url}): run the workflow cell again.")
+    if int(workflow.task_reservation_timeout or 0) < 600:
+        problems.append(f"The reservation timeout is {workflow.task_reservation_timeout} s; the quickstart raises "
+                        "it (1200 s) so that accepting by hand does not time out.")
+    return problems
+
+
+# ---------------------------------------------------------------------------------- 02 and 03
+
+
+@dataclass
+class _Seen:
+    task: Any
+    reservation: Any | None
+    worker: Any
+    entry: CallbackEntry | None = None
+
+    def lines(self, worker_name: str) -> list[str]:
+        lines = [f"Task {self.task.sid}: {self.task.assignment_status}"
+                 + (f" in {self.task.task_queue_friendly_name!r}" if self.task.task_queue_friendly_name else "")]
+        if self.reservation is not None:
+            lines.append(f"Reservation {self.reservation.sid} for {self.reservation.worker_name}: "
+                         f"{self.reservation.reservation_status}")
+        else:
+            lines.append("No reservation for this task")
+        lines.append(f"{worker_name}: {self.worker.activity_name}")
+        if self.entry is not None:
+            lines.append(f"Callback {self.entry.method} {self.entry.path}: signature "
+                         f"{'valid' if self.entry.signature_valid else 'refused'}, we answered HTTP "
+                         f"{self.entry.status} {self.entry.content_type or ''} {self.entry.body.strip()}".rstrip())
+        return lines
+
+
+def _observe(client: Client, quickstart: QuickstartWorkspace, task_sid: str, worker_name: str) -> _Seen:
+    ws = client.taskrouter.v1.workspaces(quickstart.workspace_sid)
+    task = ws.tasks(task_sid).fetch()
+    reservations = ws.tasks(task_sid).reservations.list()
+    reservation = max(reservations, key=lambda r: r.date_created or 0) if reservations else None
+    worker = ws.workers(quickstart.workers[worker_name]).fetch()
+    return _Seen(task, reservation, worker)
+
+
+def _wait(observe: Callable[[], tuple[CheckResult, bool]], timeout: float) -> CheckResult:
+    """Re-evaluate until the result is ok, the next move is the learner's, or time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result, settled = observe()
+        if result.ok or settled or time.monotonic() >= deadline:
+            return result
+        time.sleep(POLL_SECONDS)
+
+
+def check_step_02(
+    client: Client,
+    quickstart: QuickstartWorkspace,
+    task_sid: str,
+    server: CallbackServer | None = None,
+    *,
+    worker: str = "Alice",
+    timeout: float = 5.0,
+) -> CheckResult:
+    """Step 02: the task was accepted through the REST API and Alice is Busy.
+
+    With `server`, also checks that the callback answered `{}` (so the accept was yours).
+    """
+    title = "accept a reservation through REST"
+
+    def evaluate() -> tuple[CheckResult, bool]:
+        try:
+            seen = _observe(client, quickstart, task_sid, worker)
+        except TwilioException as exc:
+            return _api_failure(title, exc), True
+        if server is not None:
+            seen.entry = _callback_for(server, task_sid)
+            if seen.entry is not None and _answer_problem(seen.entry) is None:
+                return CheckResult(False, title, "your callback accepted the reservation, not the REST API.",
+                                   seen.lines(worker),
+                                   ["In this step the route answers {} so that you accept through REST; "
+                                    "run the route cell of this notebook again, then the cells after it."]), True
+        common = _common_verdict(title, seen, worker, quickstart)
+        if common is not None:
+            return common
+        res = seen.reservation
+        if seen.task.assignment_status == "reserved" and res is not None and res.reservation_status == "pending":
+            return CheckResult(False, title, f"{worker} is reserved for the task; the reservation waits for you.",
+                               seen.lines(worker),
+                               ["Run the cell that accepts the reservation (ReservationStatus=accepted)."]), True
+        return _assigned_verdict(title, seen, worker, quickstart,
+                                 success="you accepted the reservation through the REST API, the task is "
+                                         f"assigned and {worker} is {ASSIGNMENT_ACTIVITY}.")
+
+    return _wait(evaluate, timeout)
+
+
+def check_step_03(
+    client: Client,
+    quickstart: QuickstartWorkspace,
+    task_sid: str,
+    server: CallbackServer,
+    *,
+    worker: str = "Alice",
+    timeout: float = 10.0,
+) -> CheckResult:
+    """Step 03: the callback answered {"instruction": "accept"}, the task is assigned, Alice is Busy."""
+    title = "accept with an assignment instruction"
+
+    def evaluate() -> tuple[CheckResult, bool]:
+        try:
+            seen = _observe(client, quickstart, task_sid, worker)
+        except TwilioException as exc:
+            return _api_failure(title, exc), True
+        seen.entry = _callback_for(server, task_sid)
+        common = _common_verdict(title, seen, worker, quickstart)
+        if common is not None:
+            return common
+        entry = seen.entry
+        if entry is None:
+            if seen.task.assignment_status == "assigned":
+                return CheckResult(False, title, "the task is assigned, but not by your callback's answer.",
+                                   seen.lines(worker),
+                                   ["This kernel's server never saw the callback for this task: was the "
+                                    "reservation accepted through REST? Run the cells again from "
+                                    "'Alice goes offline'."]), True
+            hints = [f"TaskRouter has not called this kernel's server yet. The workflow must call "
+                     f"{server.url_for('/assignment_callback')}: run the cell that updates the workflow."]
+            hints += _local_alerts(client, quickstart, seen)
+            return CheckResult(False, title, f"{worker} is reserved, but no callback has arrived.",
+                               seen.lines(worker), hints), False
+        answer_problem = _answer_problem(entry)
+        if answer_problem is not None:
+            hints = [answer_problem, *_local_alerts(client, quickstart, seen)]
+            if seen.reservation is not None and seen.reservation.reservation_status == "pending":
+                hints.append(f"The reservation now waits for REST or its timeout: put {worker} Offline, fix the "
+                             "route, and run the cells again from 'Alice goes offline'.")
+            return CheckResult(False, title, "your callback did not accept the reservation.",
+                               seen.lines(worker), hints), True
+        return _assigned_verdict(
+            title, seen, worker, quickstart,
+            success=f'your callback answered {{"instruction": "accept"}}, TaskRouter accepted the reservation at '
+                    f"once, the task is assigned and {worker} is {ASSIGNMENT_ACTIVITY}.")
+
+    return _wait(evaluate, timeout)
+
+
+def _common_verdict(title: str, seen: _Seen, worker: str,
+                    quickstart: QuickstartWorkspace) -> tuple[CheckResult, bool] | None:
+    """The verdicts both steps share: a task that is gone, or a worker who was never made available."""
+    status = seen.task.assignment_status
+    if status in ("canceled", "completed"):
+        return CheckResult(False, title, f"this task is {status}.", seen.lines(worker),
+                           [f"Reason given: {seen.task.reason or '(none)'}. A later run's tidy-up cancels "
+                            "waiting tasks: run this notebook's cells again from the task cell."]), True
+    if status == "pending" and not seen.worker.available:
+        return CheckResult(False, title, f"{worker} is still {seen.worker.activity_name}, so nobody can take the task.",
+                           seen.lines(worker),
+                           [f"Click Idle for {worker} in the activity widget above, then run this check again."]), True
+    if status == "pending":
+        return CheckResult(False, title, f"{worker} is available but has not been offered the task yet.",
+                           seen.lines(worker),
+                           ["If this lasts, another task may be waiting ahead of it, or the task is in another "
+                            "queue: run the cells again from the task cell (it tidies up older tasks)."]), False
+    return None
+
+
+def _assigned_verdict(title: str, seen: _Seen, worker: str, quickstart: QuickstartWorkspace,
+                      success: str) -> tuple[CheckResult, bool]:
+    res = seen.reservation
+    if seen.task.assignment_status != "assigned" or res is None or res.reservation_status != "accepted":
+        return CheckResult(False, title, f"the task is {seen.task.assignment_status}, not assigned yet.",
+                           seen.lines(worker), ["Wait a moment and run this check again."]), False
+    if res.worker_name != worker:
+        return CheckResult(False, title, f"the task went to {res.worker_name}, not {worker}.", seen.lines(worker),
+                           [f"Only {worker} speaks Spanish: check the workers' attributes (notebook 01)."]), True
+    if seen.worker.activity_name != ASSIGNMENT_ACTIVITY:
+        return CheckResult(False, title, f"the task is assigned, but {worker} is {seen.worker.activity_name}, "
+                           f"not {ASSIGNMENT_ACTIVITY}.", seen.lines(worker),
+                           [f"The Spanish queue's assignment activity must be {ASSIGNMENT_ACTIVITY} and the workspace "
+                            "single-tasking (notebook 01's check), or someone moved her since."]), True
+    return CheckResult(True, title, success, seen.lines(worker)), True
+
+
+def _callback_for(server: CallbackServer, task_sid: str) -> CallbackEntry | None:
+    entries = [e for e in server.log.entries() if e.params.get("TaskSid") == task_sid]
+    return entries[-1] if entries else None
+
+
+def _answer_problem(entry: CallbackEntry) -> str | None:
+    if not entry.signature_valid:
+        return ("The callback server refused TaskRouter's request (403: the X-Twilio-Signature did not match). "
+                "The server checks it with this kernel's auth token; in local mode the local TaskRouter and the "
+                "kernel must see the same TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN (restart both).")
+    if entry.status >= 500 or entry.errors:
+        return "Your route raised an exception (the callback inspector shows it); fix the route and re-run its cell."
+    if entry.status != 200:
+        return f"Your route answered HTTP {entry.status}; TaskRouter needs 200."
+    if (entry.content_type or "").split(";")[0].strip() != "application/json":
+        return (f"Your route answered Content-Type {entry.content_type!r}: TaskRouter ignores an instruction that "
+                "is not application/json (mimetype='application/json').")
+    try:
+        answer = json.loads(entry.body or "{}")
+    except ValueError:
+        return f"Your route's answer is not JSON: {entry.body[:100]!r}."
+    if not isinstance(answer, dict) or answer.get("instruction") != "accept":
+        return (f'Your route answered {entry.body.strip() or "(empty)"}, not {{"instruction": "accept"}}: re-run '
+                "the cell with the new route (it swaps the app behind the same server).")
+    return None
+
+
+def _local_alerts(client: Client, quickstart: QuickstartWorkspace, seen: _Seen) -> list[str]:
+    """The local TaskRouter's record of callback problems for this reservation (local mode only)."""
+    base = client.taskrouter.base_url
+    if "twilio.com" in base or seen.reservation is None:
+        return []
+    try:
+        answer = requests.get(f"{base}/_local/Alerts", params={"WorkspaceSid": quickstart.workspace_sid},
+                              auth=(client.username, client.password), timeout=5)
+        alerts = answer.json().get("alerts", []) if answer.ok else []
+    except (requests.RequestException, ValueError):
+        return []
+    texts = [a.get("alert_text") for a in alerts if a.get("resource_sid") == seen.reservation.sid]
+    return [f"The local TaskRouter recorded: {text}" for text in texts[:2] if text]
+
+
+def _api_failure(title: str, exc: TwilioException) -> CheckResult:
+    return CheckResult(False, title, "TaskRouter could not be asked about the task.", [str(exc)],
+                       ["Is the task SID from this notebook's task cell? Run the cells again from the top."])
