@@ -9,7 +9,10 @@ alerts, with Twilio's error codes), never raised.
 import json
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from typing import Any
 
 import requests
@@ -112,6 +115,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._closed = False
+        self._outstanding: set[Future] = set()
         backend.on_assignment = self.assignment
         backend.on_event = self.event
 
@@ -135,6 +139,34 @@ class Dispatcher:
         for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
 
+    def _submit(self, pool: ThreadPoolExecutor, fn: Callable[..., None], *args: Any) -> None:
+        future = pool.submit(fn, *args)
+        with self._lock:
+            self._outstanding.add(future)
+        future.add_done_callback(self._finished)
+
+    def _finished(self, future: Future) -> None:
+        with self._lock:
+            self._outstanding.discard(future)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until every callback sent so far has been answered and acted on.
+
+        Callbacks run off the request path, so without this a caller cannot tell "the answer
+        was {} and nothing happened" from "the answer has not been read yet". A callback that
+        answers by making more (an accept that rescinds, events) is waited for too.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = list(self._outstanding)
+            remaining = deadline - time.monotonic()
+            if not pending:
+                return True
+            if remaining <= 0:
+                return False
+            wait_futures(pending, timeout=remaining)
+
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
@@ -157,7 +189,7 @@ class Dispatcher:
     def assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
         pool = self._pool(workflow["workspace_sid"], "assignment")
         if pool is not None:
-            pool.submit(self._deliver_assignment, workflow, reservation, params)
+            self._submit(pool, self._deliver_assignment, workflow, reservation, params)
 
     def _deliver_assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
         try:
@@ -222,7 +254,7 @@ class Dispatcher:
     def event(self, ws: Row, event: Row) -> None:
         pool = self._pool(ws["sid"], "event")
         if pool is not None:
-            pool.submit(self._deliver_event, ws, event)
+            self._submit(pool, self._deliver_event, ws, event)
 
     def _deliver_event(self, ws: Row, event: Row) -> None:
         url = ws["event_callback_url"]

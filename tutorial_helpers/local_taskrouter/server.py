@@ -162,6 +162,10 @@ class LocalTaskRouter:
         """Move the TaskRouter's clock forward; due timers fire before this returns."""
         self.backend.advance_clock(seconds)
 
+    def wait_for_callbacks(self, timeout: float = 30.0) -> bool:
+        """Wait until every assignment and event callback sent so far is answered and acted on."""
+        return self.dispatcher.wait_idle(timeout)
+
     def __enter__(self) -> "LocalTaskRouter":
         return self.start()
 
