@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 import taskrouter_support
 from taskrouter_support import Http
+from werkzeug.serving import BaseWSGIServer
 
 
 @pytest.fixture
@@ -20,3 +21,22 @@ def http(taskrouter) -> Iterator[Http]:
 def wait_until():
     """tests/conftest.py's wait_until is a plain function; here it is a fixture."""
     return taskrouter_support.wait_until
+
+
+@pytest.fixture
+def _quick_recorder_shutdown(monkeypatch):
+    """Make werkzeug servers started during the test poll for shutdown every 50 ms, not 0.5 s.
+
+    The shared callback recorder (tests/conftest.py) serves with werkzeug's default poll
+    interval, so stopping it costs half a second per test; this directory starts one for
+    most tests.
+    """
+    original = BaseWSGIServer.serve_forever
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever",
+                        lambda self, poll_interval=0.05: original(self, poll_interval=poll_interval))
+
+
+@pytest.fixture
+def callbacks(_quick_recorder_shutdown, callbacks):
+    """The shared recorder, created while the quick shutdown is in place."""
+    return callbacks
