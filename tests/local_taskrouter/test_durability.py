@@ -1,0 +1,170 @@
+"""The CLI as a real process: every 2xx survives a SIGKILL, timers resume after a restart,
+SIGTERM stops cleanly, bad flags are argparse errors."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from tutorial_helpers.local_taskrouter import make_client
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = ("AC" + "d" * 32, "durability-token")
+READY = re.compile(r"Local TaskRouter ready at (http://\S+)/v1")
+
+
+class Cli:
+    """`python -m tutorial_helpers.local_taskrouter` on a free port (--port 0) and a given data dir."""
+
+    def __init__(self, data_dir: Path, *extra: str):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tutorial_helpers.local_taskrouter", "--port", "0", "--data-dir", str(data_dir),
+             "--account-sid", ACCOUNT[0], "--auth-token", ACCOUNT[1], *extra],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                if READY.search(line):
+                    ready.set()
+            ready.set()  # the process ended
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(30) or self.proc.poll() is not None:
+            self.proc.kill()
+            raise AssertionError(f"the CLI did not print its ready line: {self.lines} {self.proc.stderr.read()}")
+        self.base_url = READY.search(self.lines[-1]).group(1)
+        self.http = requests.Session()
+        self.http.auth = ACCOUNT
+
+    def client(self):
+        return make_client(self.base_url, *ACCOUNT)
+
+    def get(self, path: str) -> dict:
+        response = self.http.get(self.base_url + path, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stop(self, sig: int) -> int:
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=15)
+        finally:
+            self.http.close()
+
+    def kill_if_running(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=15)
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Starts CLI processes on one data dir; whatever is still running at the end is killed."""
+    started: list[Cli] = []
+
+    def start(*extra: str) -> Cli:
+        started.append(Cli(tmp_path / "data", *extra))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.kill_if_running()
+
+
+def comparable(body: dict, base_url: str) -> dict:
+    """An answer with this server's address and the moving `age` taken out."""
+    text = json.dumps({k: v for k, v in body.items() if k != "age"}).replace(base_url, "http://server")
+    return json.loads(text)
+
+
+def test_every_acknowledged_write_survives_sigkill_and_timers_resume(cli):
+    first = cli()
+    tr = first.client().taskrouter.v1
+    ws = tr.workspaces.create(friendly_name="Durable", multi_task_enabled=False)
+    w = tr.workspaces(ws.sid)
+    idle = w.activities.create(friendly_name="Idle", available=True)
+    queue = w.task_queues.create(friendly_name="Everyone")
+    config = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+    workflow = w.workflows.create(friendly_name="Route", configuration=json.dumps(config), task_reservation_timeout=600)
+    ann = w.workers.create(friendly_name="Ann", attributes='{"skill": 1}')
+    w.workers(ann.sid).update(attributes='{"skill": 2}', activity_sid=idle.sid)
+    extras = [w.workers.create(friendly_name=f"Extra {i}").sid for i in range(20)]
+    w.workers(extras[0]).delete()
+    task = w.tasks.create(attributes='{"kind": "durable"}', workflow_sid=workflow.sid)
+    (reservation,) = w.tasks(task.sid).reservations.list()
+    assert reservation.reservation_status == "pending"
+
+    W = f"/v1/Workspaces/{ws.sid}"
+    paths = [W, f"{W}/Activities/{idle.sid}", f"{W}/TaskQueues/{queue.sid}", f"{W}/Workflows/{workflow.sid}",
+             f"{W}/Workers/{ann.sid}", f"{W}/Tasks/{task.sid}", f"{W}/Tasks/{task.sid}/Reservations/{reservation.sid}",
+             f"{W}/Workers?PageSize=100", f"{W}/Events?PageSize=1000"]
+    before = {path: comparable(first.get(path), first.base_url) for path in paths}
+    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    second = cli()
+    after = {path: comparable(second.get(path), second.base_url) for path in paths}
+    assert after == before
+    names = [x["friendly_name"] for x in second.get(f"{W}/Workers?PageSize=100")["workers"]]
+    assert names == ["Ann"] + [f"Extra {i}" for i in range(1, 20)]
+    assert json.loads(after[f"{W}/Workers/{ann.sid}"]["attributes"]) == {"skill": 2}
+
+    # The reservation's timer came back with the restart: the clock fires it.
+    response = second.http.post(second.base_url + "/_local/Clock", data={"AdvanceSeconds": "600"}, timeout=30)
+    assert response.status_code == 200, response.text
+    res = second.get(f"{W}/Tasks/{task.sid}/Reservations/{reservation.sid}")
+    assert res["reservation_status"] == "timeout"
+    assert second.get(f"{W}/Workers/{ann.sid}")["activity_name"] == "Offline"
+    assert second.get(f"{W}/Tasks/{task.sid}")["assignment_status"] == "pending"
+    timeouts = second.get(f"{W}/Events?EventType=reservation.timeout")["events"]
+    assert [e["resource_sid"] for e in timeouts] == [reservation.sid]
+    offset = second.get("/_local/Clock")["offset"]
+    assert offset >= 600
+
+    # SIGTERM: a clean stop, and the advanced clock is part of the saved state.
+    assert second.stop(signal.SIGTERM) == 0
+    assert any("stopped" in line for line in second.lines)
+    third = cli()
+    assert third.get("/_local/Clock")["offset"] == offset
+    assert third.get(f"{W}/Tasks/{task.sid}/Reservations/{reservation.sid}")["reservation_status"] == "timeout"
+    # The task's own TTL (86400 s from its creation) survived two restarts as well.
+    third.http.post(third.base_url + "/_local/Clock", data={"AdvanceSeconds": "86400"}, timeout=30)
+    expired = third.get(f"{W}/Tasks/{task.sid}")
+    assert (expired["assignment_status"], "TTL" in expired["reason"]) == ("canceled", True)
+    assert third.stop(signal.SIGTERM) == 0
+
+
+def test_sigterm_stops_cleanly(cli):
+    process = cli()
+    assert process.get("/_local/health")["status"] == "ok"
+    assert process.stop(signal.SIGTERM) == 0
+    assert process.lines[-1].strip() == "Local TaskRouter stopped."
+    assert "Traceback" not in process.proc.stderr.read()
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--account-sid", "bad"], "--account-sid must be AC followed by 32 hex digits"),
+    (["--auth-token", ""], "--auth-token must not be empty"),
+])
+def test_bad_flags_are_argparse_errors(tmp_path, flags, words):
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial_helpers.local_taskrouter", "--port", "0", "--data-dir", str(tmp_path),
+         *flags],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert result.stderr.startswith("usage: python -m tutorial_helpers.local_taskrouter")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "taskrouter.sqlite3").exists(), "nothing is started on bad flags"
