@@ -264,6 +264,27 @@ def test_events_list_and_fetch(client):
     assert {e.event_type for e in ctx.events.list(task_sid=task.sid)} >= {"task.created", "task-queue.entered"}
 
 
+def test_event_list_filters(client, taskrouter):
+    ctx, acts, queue, workflow, workers = small_workspace(client, workers=("Ann",))
+    ann = workers["Ann"]
+    task = ctx.tasks.create(attributes="{}", workflow_sid=workflow.sid)
+    ctx.workers(ann.sid).update(activity_sid=acts["Available"].sid)
+    (res,) = ctx.tasks(task.sid).reservations.list()
+    assert {e.event_type for e in ctx.events.list(reservation_sid=res.sid)} == {"reservation.created"}
+    assert {e.event_type for e in ctx.events.list(worker_sid=ann.sid)} >= {"worker.created", "worker.activity.update",
+                                                                          "reservation.created"}
+    assert {e.event_type for e in ctx.events.list(task_queue_sid=queue.sid)} >= {"task-queue.entered"}
+    assert [e.event_type for e in ctx.events.list(event_type="worker.created")] == ["worker.created"]
+    everything = ctx.events.list()
+    assert len(ctx.events.list(minutes=5)) == len(everything)
+    taskrouter.advance_clock(600)
+    late = ctx.tasks.create(attributes="{}", workflow_sid=workflow.sid)
+    recent = [(e.event_type, e.resource_sid) for e in ctx.events.list(minutes=5)]
+    assert ("task.created", late.sid) in recent
+    assert ("task.created", task.sid) not in recent, "ten minutes ago"
+    assert len(ctx.events.list(start_date=everything[0].event_date)) >= len(recent)
+
+
 # ---------------------------------------------------------------------------- list filters
 
 

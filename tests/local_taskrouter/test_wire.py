@@ -16,6 +16,7 @@ import requests
 from taskrouter_support import Http
 
 from tutorial_helpers.local_taskrouter import LocalTaskRouter
+from tutorial_helpers.local_taskrouter.urls import UNAUTHENTICATED, URLS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT.parent / "shared" / "reference" / "twilio_taskrouter_v1.json"
@@ -365,6 +366,19 @@ def test_unauthenticated_is_401_20003(http, what, auth, method, path):
     assert "Nope" not in [w["friendly_name"] for w in http.ok("GET", "/v1/Workspaces")["workspaces"]]
 
 
+ROUTES = [(rule, method) for rule, methods, _handler in URLS for method in methods if rule not in UNAUTHENTICATED]
+
+
+@pytest.mark.parametrize(("rule", "method"), ROUTES, ids=[f"{m} {r}" for r, m in ROUTES])
+def test_every_route_needs_credentials(http, known, rule, method):
+    ws, worker = known
+    path = re.sub(r"<(\w+)>", lambda m: {"ws": ws, "worker": worker}.get(m.group(1), "XX" + "0" * 32), rule)
+    for auth in (None, (http.auth[0], "wrong")):
+        error_body(http.request(method, path, auth=auth, data={"FriendlyName": "x"} if method == "POST" else None),
+                   401, 20003)
+    assert http.ok("GET", f"/v1/Workspaces/{ws}")["friendly_name"].startswith("Known"), "nothing changed"
+
+
 def test_broken_authorization_header_is_401(http):
     for header in ("Basic !!!not-base64", "Bearer abc", "Basic", "Basic " + "YWJj"):
         response = http.request("GET", "/v1/Workspaces", auth=None, headers={"Authorization": header})
@@ -538,6 +552,8 @@ BAD_REQUESTS = [
     ("workflow config not JSON", "POST", "/{ws}/Workflows", {"FriendlyName": "W2", "Configuration": "{"}),
     ("workflow config too deep", "POST", "/{ws}/Workflows", {"FriendlyName": "W2", "Configuration": DEEP_JSON}),
     ("workflow config missing", "POST", "/{ws}/Workflows", {"FriendlyName": "W2"}),
+    ("workflow config over 1 MB", "POST", "/{ws}/Workflows",
+     {"FriendlyName": "W2", "Configuration": config_with('x == "' + "y" * 1_000_000 + '"')}),
     ("workflow timeout 86401", "POST", "/{ws}/Workflows",
      {"FriendlyName": "W2", "Configuration": config_with(), "TaskReservationTimeout": "86401"}),
     ("workflow timeout 0", "POST", "/{ws}/Workflows",
