@@ -36,7 +36,7 @@ def test_prepare_finds_the_local_taskrouter(taskrouter, monkeypatch, capsys):
     assert settings.mode == "local" and settings.local_base_url == taskrouter.base_url
     assert started == []  # it answered, nothing was started
     out = capsys.readouterr().out
-    assert f"found the local TaskRouter at {taskrouter.base_url}" in out
+    assert f"local mode: TaskRouter at {taskrouter.base_url}" in out and "it was already running" in out
     assert settings.auth_token not in out
 
 
@@ -86,7 +86,7 @@ def test_twilio_misconfiguration_fails_before_the_network(monkeypatch, no_networ
     for name, value in present.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as err:
-        prepare("twilio")
+        prepare("twilio", prompt=False)
     message = str(err.value)
     assert f"Twilio mode needs {', '.join(missing)}." in message
     assert "secret-token" not in message
@@ -96,7 +96,7 @@ def test_twilio_mode_without_verification_touches_nothing(monkeypatch, no_networ
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret-token")
     monkeypatch.setenv("NGROK_AUTHTOKEN", "secret-ngrok")
-    settings = prepare("twilio", verify=False)
+    settings = prepare("twilio", prompt=False, verify=False)
     assert settings.taskrouter_url == "https://taskrouter.twilio.com"
     out = capsys.readouterr().out
     assert "twilio" in out and "secret" not in out

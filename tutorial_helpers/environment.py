@@ -34,22 +34,26 @@ class SetupError(RuntimeError):
         return [f"{type(self).__name__}: {self}"]
 
 
-def prepare(mode: str | None = None, *, verify: bool = True, quiet: bool = False) -> Settings:
+def prepare(
+    mode: str | None = None, *, prompt: bool | None = None, verify: bool = True, quiet: bool = False
+) -> Settings:
     """Settings for this kernel, with the mode's TaskRouter ready; prints one line saying so.
 
-    `mode` overrides TUTORIAL_MODE. `verify` makes one authenticated request to
-    the TaskRouter (local, or Twilio in twilio mode) to check the credentials.
+    `mode` overrides TUTORIAL_MODE. In twilio mode, missing values are asked for
+    with a hidden prompt when `prompt` is true (default: when someone can answer,
+    as in a notebook). `verify` makes one authenticated request to the TaskRouter
+    (local, or Twilio in twilio mode) to check the credentials.
     """
-    settings = load_settings(mode)
+    settings = load_settings(mode, prompt=prompt)
+    notes = []
     if settings.mode == "local":
         started = ensure_local_taskrouter(settings)
-        where = f"{'started' if started else 'found'} the local TaskRouter at {settings.local_base_url}"
-    else:
-        where = "using Twilio's TaskRouter at https://taskrouter.twilio.com"
+        notes.append("started it just now" if started else "it was already running")
     if verify:
         verify_credentials(settings)
+        notes.append("credentials accepted")
     if not quiet:
-        print(f"Mode {settings.mode!r}: {where}. {settings.describe()}.")
+        print(f"{settings.describe()}" + (f" ({'; '.join(notes)})" if notes else "") + ".")
     return settings
 
 
