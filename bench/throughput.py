@@ -4,8 +4,10 @@ Single-tasking workspace with N idle workers that speak Spanish. Each client is
 its own process (spawned, so it shares nothing with the orchestrator) and runs
 the loop a learner's app would: create a task; poll its reservations until one
 is accepted (the callback answered accept); complete the task; put that worker
-back to Idle. Several clients run the same loop concurrently on their share of
-the tasks. Every run gets a fresh server.
+back to Idle. The issue's 10,000 tasks go through one server: the first half
+from one client, the second half from several concurrent clients. Two full
+10,000-task runs would not fit the bench's ~10 minute budget at the rates this
+server reaches, and one server gives table 7 its reading after exactly 10,000 tasks.
 """
 
 import multiprocessing as mp
@@ -93,38 +95,44 @@ def _run_clients(base_url: str, spec: dict[str, Any], tasks: int, clients: int, 
 
 def run(ctx: Context) -> Table:
     cfg = ctx.cfg
+    phases = [(1, cfg.throughput_tasks // 2), (cfg.clients, cfg.throughput_tasks - cfg.throughput_tasks // 2)]
     table = Table(
-        3, f"Throughput ({cfg.throughput_workers} workers, {cfg.throughput_tasks:,} tasks per run)",
-        ["clients", "tasks done", "wall s", "tasks/s", "cycle p50 ms", "cycle p99 ms", "HTTP req/s", "errors"],
+        3, f"Throughput ({cfg.throughput_workers} workers, {cfg.throughput_tasks:,} tasks through one server)",
+        ["clients", "tasks done", "already through before", "wall s", "tasks/s", "cycle p50 ms", "cycle p99 ms",
+         "HTTP req/s", "errors"],
         caption=(
             "One task = `POST Tasks` → reservation made → callback answers accept → poll "
             f"`GET Tasks/{{sid}}/Reservations` (pause {POLL_PAUSE * 1000:g} ms) until accepted → `POST Tasks/{{sid}}` "
             "completed with Reason → `POST Workers/{sid}` back to Idle. Single-tasking quickstart workspace with "
             f"{cfg.throughput_workers} Idle Spanish-speaking workers; each client is its own process using a raw "
-            "`requests.Session`; a fresh server per run."
+            "`requests.Session`. One server for both rows: the first half of the tasks from one client, then the "
+            "second half from several concurrent clients (so the second row runs with the first row's history)."
         ),
     )
-    for clients in dict.fromkeys((1, cfg.clients)):
-        with ctx.server(f"throughput-{clients}") as server:
-            api = Api(server.base_url)
-            ws = Workspace.create(api, ctx.helper.callback_url)
-            ws.add_workers([f"Agent {i:04d}" for i in range(cfg.throughput_workers)], ["en", "es"], "Idle")
-            if clients == 1:
-                ctx.memory.append((f"fresh server, workspace and {cfg.throughput_workers} workers", server.memory()))
-            out = _run_clients(server.base_url, ws.spec(), cfg.throughput_tasks, clients, cfg.time_limit)
-            ctx.memory.append((f"after {out['done']:,} tasks through, {clients} client(s)", server.memory()))
-            api.close()
-        s = Summary.of(out["cycles"])
-        wall = out["wall"]
-        table.rows.append([
-            str(clients), f"{out['done']:,}", f"{wall:.1f}", f"{out['done'] / wall:.1f}" if wall > 0 else "—",
-            ms(s.p50), ms(s.p99), f"{out['requests'] / wall:.0f}" if wall > 0 else "—", str(out["errors"]),
-        ])
-        if out["done"] < cfg.throughput_tasks:
-            table.notes.append(
-                f"{clients} client(s): stopped after {out['done']:,} of {cfg.throughput_tasks:,} tasks "
-                f"(time limit {cfg.time_limit:g} s per run, or errors)."
-            )
-        if out["first_error"]:
-            table.notes.append(f"{clients} client(s), first error: {out['first_error']}")
+    total_done, total_wall = 0, 0.0
+    with ctx.server("throughput") as server:
+        api = Api(server.base_url)
+        ws = Workspace.create(api, ctx.helper.callback_url)
+        ws.add_workers([f"Agent {i:04d}" for i in range(cfg.throughput_workers)], ["en", "es"], "Idle")
+        ctx.memory.append((f"fresh server, workspace and {cfg.throughput_workers} workers", server.memory()))
+        for clients, tasks in phases:
+            out = _run_clients(server.base_url, ws.spec(), tasks, clients, cfg.time_limit)
+            s, wall = Summary.of(out["cycles"]), out["wall"]
+            table.rows.append([
+                str(clients), f"{out['done']:,}", f"{total_done:,}", f"{wall:.1f}",
+                f"{out['done'] / wall:.1f}" if wall > 0 else "—", ms(s.p50), ms(s.p99),
+                f"{out['requests'] / wall:.0f}" if wall > 0 else "—", str(out["errors"]),
+            ])
+            total_done += out["done"]
+            total_wall += wall if wall > 0 else 0.0
+            if out["done"] < tasks:
+                table.notes.append(f"{clients} client(s): stopped after {out['done']:,} of {tasks:,} tasks "
+                                   f"(time limit {cfg.time_limit:g} s, or errors).")
+            if out["first_error"]:
+                table.notes.append(f"{clients} client(s), first error: {out['first_error']}")
+        ctx.memory.append((f"after {total_done:,} tasks through", server.memory()))
+        api.close()
+    if total_wall > 0:
+        table.rows.append(["all", f"{total_done:,}", "", f"{total_wall:.1f}", f"{total_done / total_wall:.1f}",
+                           "", "", "", ""])
     return table
