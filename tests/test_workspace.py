@@ -4,10 +4,10 @@ from tutorial_helpers.workspace import (
     ACTIVITIES,
     WORKSPACE_NAME,
     build_quickstart,
-    cancel_waiting_tasks,
     find_by_name,
     find_or_build_quickstart,
     find_quickstart,
+    tidy_up_tasks,
     workflow_configuration,
 )
 
@@ -83,16 +83,24 @@ def test_find_by_name(client):
     assert find_by_name(ws.activities, "Idle").sid == quickstart.activities["Idle"]
 
 
-def test_cancel_waiting_tasks_leaves_assigned_ones(client):
+def test_tidy_up_cancels_waiting_tasks_and_completes_assigned_ones(client):
     quickstart = build_quickstart(client)
     ws = client.taskrouter.v1.workspaces(quickstart.workspace_sid)
 
     def spanish():
         return ws.tasks.create(attributes='{"selected_language": "es"}', workflow_sid=quickstart.workflow_sid)
 
-    first, second = spanish(), spanish()
-    ws.workers(quickstart.workers["Alice"]).update(activity_sid=quickstart.activities["Idle"])  # reserves `first`
-    assert ws.tasks(first.sid).fetch().assignment_status == "reserved"
-    assert sorted(cancel_waiting_tasks(client, quickstart)) == sorted([first.sid, second.sid])
-    assert {ws.tasks(t.sid).fetch().assignment_status for t in (first, second)} == {"canceled"}
-    assert cancel_waiting_tasks(client, quickstart) == []
+    assigned, reserved, pending = spanish(), spanish(), spanish()
+    alice = ws.workers(quickstart.workers["Alice"])
+    alice.update(activity_sid=quickstart.activities["Idle"])  # reserves `assigned`
+    reservation = ws.tasks(assigned.sid).reservations.list()[0]
+    ws.tasks(assigned.sid).reservations(reservation.sid).update(reservation_status="accepted")
+    alice.update(activity_sid=quickstart.activities["Idle"])  # reserves the next one
+    assert ws.tasks(reserved.sid).fetch().assignment_status == "reserved"
+
+    done = tidy_up_tasks(client, quickstart)
+    assert done["completed"] == [assigned.sid]
+    assert sorted(done["canceled"]) == sorted([reserved.sid, pending.sid])
+    statuses = {t.sid: ws.tasks(t.sid).fetch().assignment_status for t in (assigned, reserved, pending)}
+    assert statuses == {assigned.sid: "completed", reserved.sid: "canceled", pending.sid: "canceled"}
+    assert tidy_up_tasks(client, quickstart) == {"canceled": [], "completed": []}

@@ -160,7 +160,8 @@ def check_workspace(client: Client, callback_url: str | None = None) -> CheckRes
     seen.append(f"Workspace {WORKSPACE_NAME!r} {workspace.sid}")
     if workspace.multi_task_enabled:
         problems.append("The workspace is multi-tasking: Alice would never become Busy. Run the workspace cell "
-                        "again (it sets MultiTaskEnabled=false).")
+                        "again (it sets MultiTaskEnabled=false); if Twilio refuses to switch an existing "
+                        "workspace, delete it (the reset cell at the end of notebook 03) and run this notebook again.")
     ws = tr.workspaces(workspace.sid)
 
     activities = {a.friendly_name: a for a in ws.activities.list()}
@@ -384,7 +385,8 @@ def _common_verdict(title: str, seen: _Seen, worker: str,
     if status in ("canceled", "completed"):
         return CheckResult(False, title, f"this task is {status}.", seen.lines(worker),
                            [f"Reason given: {seen.task.reason or '(none)'}. A later run's tidy-up cancels "
-                            "waiting tasks: run this notebook's cells again from the task cell."]), True
+                            "waiting tasks and completes assigned ones: run this notebook's cells again from "
+                            "'Alice goes Offline'."]), True
     if status == "pending" and not seen.worker.available:
         return CheckResult(False, title, f"{worker} is still {seen.worker.activity_name}, so nobody can take the task.",
                            seen.lines(worker),

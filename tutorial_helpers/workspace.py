@@ -38,6 +38,7 @@ ASSIGNMENT_ACTIVITY = "Busy"
 RESERVATION_TIMEOUT = 1200
 CALLBACK_PATH = "/assignment_callback"
 WAITING = ("pending", "reserved")
+BUSY = ("assigned", "wrapping")
 
 
 @dataclass(frozen=True)
@@ -165,21 +166,25 @@ def find_or_build_quickstart(client: Client) -> QuickstartWorkspace:
     return find_quickstart(client) or build_quickstart(client)
 
 
-def cancel_waiting_tasks(client: Client, quickstart: QuickstartWorkspace, reason: str | None = None) -> list[str]:
-    """Cancel the quickstart's pending or reserved tasks, so the next task is the only one waiting.
+def tidy_up_tasks(client: Client, quickstart: QuickstartWorkspace) -> dict[str, list[str]]:
+    """Cancel the quickstart's tasks still waiting and complete those still assigned.
 
-    Left over from an earlier run, such a task would be offered to Alice first
-    (oldest first) instead of the one the notebook is about to create.
+    Run before creating a notebook's task, so that it is the only one waiting:
+    a task left pending by an earlier run would be offered to Alice first
+    (oldest first). Completing earlier assignments keeps the step working on
+    Twilio too, where a single-tasking worker may get no new reservation while
+    a previous task is unfinished. Returns the SIDs, by what was done to them.
     """
     ws = client.taskrouter.v1.workspaces(quickstart.workspace_sid)
-    canceled = []
-    for task in ws.tasks.list(assignment_status=list(WAITING)):
+    done: dict[str, list[str]] = {"canceled": [], "completed": []}
+    for task in ws.tasks.list(assignment_status=[*WAITING, *BUSY]):
         if task.assignment_status in WAITING:
-            ws.tasks(task.sid).update(
-                assignment_status="canceled", reason=reason or "tidy-up: a new quickstart task replaces it"
-            )
-            canceled.append(task.sid)
-    return canceled
+            ws.tasks(task.sid).update(assignment_status="canceled", reason="tidy-up: a new quickstart task replaces it")
+            done["canceled"].append(task.sid)
+        elif task.assignment_status in BUSY:
+            ws.tasks(task.sid).update(assignment_status="completed", reason="tidy-up: the quickstart step is over")
+            done["completed"].append(task.sid)
+    return done
 
 
 def _sids_by_name(instances: Iterable[Any], wanted: Iterable[str]) -> dict[str, str]:
