@@ -105,3 +105,9 @@ def test_local_mode_never_loads_pyngrok():
     )
     repo = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=repo)
+
+
+def test_tunnel_errors_render_as_one_line_in_ipython():
+    from tutorial_helpers.tunnel import TunnelError
+
+    assert TunnelError("ngrok said no.")._render_traceback_() == ["TunnelError: ngrok said no."]

@@ -120,6 +120,15 @@ def test_polling_pauses_when_no_frontend_shows_the_widget(taskrouter, monkeypatc
     assert status._visible()
 
 
+def test_polling_stops_when_the_workspace_is_deleted(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    task = tutorial.spanish_task()
+    status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.02)
+    tutorial.ws.delete()
+    wait_until(lambda: not status.polling, what="the poller to stop")
+    assert "no longer knows" in status.html.value and "HTTP 404" in status.html.value
+
+
 def test_a_rerun_replaces_the_previous_widget(taskrouter):
     tutorial = make_tutorial(taskrouter)
     task = tutorial.spanish_task()

@@ -125,6 +125,12 @@ class _Poller:
             try:
                 if self._step():
                     last_change = time.monotonic()
+            except TwilioRestException as exc:
+                self._on_error(exc)
+                if exc.status == 404:  # deleted (a reset) or purged: nothing more to watch
+                    self._stop.set()
+                    self._on_stop("stopped watching: TaskRouter no longer knows this resource")
+                    return
             except Exception as exc:  # never let the thread die silently
                 self._on_error(exc)
             if time.monotonic() - last_change > self._max_idle:
