@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from twilio.request_validator import RequestValidator
@@ -33,6 +33,15 @@ WRONG_CONTENT_TYPE = 40000
 NOT_JSON = 40001
 NO_INSTRUCTION = 40005
 UNKNOWN_INSTRUCTION = 55555
+
+
+MAX_ANSWER_BYTES = 64 * 1024  # an instruction is a few hundred bytes; alerts keep 2,000 characters
+
+
+class Answer(NamedTuple):
+    status: int
+    content_type: str
+    body: str
 
 
 class CallbackProblem(Exception):
@@ -173,16 +182,36 @@ class Dispatcher:
             session = self._local.session = requests.Session()
         return session
 
-    def _post(self, account_sid: str, url: str, params: dict[str, str], deadline: float):
+    def _post(self, account_sid: str, url: str, params: dict[str, str], deadline: float) -> Answer:
+        """POST a signed callback; the whole answer, body included, must arrive within `deadline`.
+
+        requests' timeout bounds each socket read, not the answer, so an app that trickles its
+        body would otherwise be waited for indefinitely and a late instruction carried out.
+        """
         token = self.backend.accounts[account_sid]
         headers = {
             "X-Twilio-Signature": sign(token, url, params),
             "User-Agent": "TwilioProxy/1.1 (local TaskRouter)",
             "Accept": "*/*",
         }
-        return self._session().post(
-            url, data=params, headers=headers, timeout=deadline, allow_redirects=False
-        )
+        started = time.monotonic()
+
+        def check_deadline() -> None:
+            if time.monotonic() - started > deadline:
+                raise requests.Timeout(f"no complete answer within {deadline:g} seconds")
+
+        with self._session().post(
+            url, data=params, headers=headers, timeout=deadline, allow_redirects=False, stream=True
+        ) as response:
+            check_deadline()
+            body, size = [], 0
+            for chunk in response.iter_content(8192):
+                check_deadline()
+                size += len(chunk)
+                if size <= MAX_ANSWER_BYTES:  # read on to the end, keep only what is worth keeping
+                    body.append(chunk)
+            text = b"".join(body).decode(response.encoding or "utf-8", errors="replace")
+            return Answer(response.status_code, response.headers.get("Content-Type", ""), text)
 
     # -- assignment callbacks ---------------------------------------------------------
 
@@ -202,12 +231,7 @@ class Dispatcher:
         for url in [u for u in urls if u]:
             status, ctype, body = 0, "", ""
             try:
-                response = self._post(params["AccountSid"], url, params, ASSIGNMENT_DEADLINE)
-                status, ctype, body = (
-                    response.status_code,
-                    response.headers.get("Content-Type", ""),
-                    response.text,
-                )
+                status, ctype, body = self._post(params["AccountSid"], url, params, ASSIGNMENT_DEADLINE)
                 answer = interpret(status, ctype, body)
             except requests.Timeout:
                 problem = CallbackProblem(
@@ -259,11 +283,9 @@ class Dispatcher:
     def _deliver_event(self, ws: Row, event: Row) -> None:
         url = ws["event_callback_url"]
         try:
-            response = self._post(ws["account_sid"], url, event_params(ws, event), EVENT_DEADLINE)
-            if not 200 <= response.status_code < 300:
-                raise CallbackProblem(
-                    HTTP_RETRIEVAL_FAILURE, f"event callback answered HTTP {response.status_code}"
-                )
+            status = self._post(ws["account_sid"], url, event_params(ws, event), EVENT_DEADLINE).status
+            if not 200 <= status < 300:
+                raise CallbackProblem(HTTP_RETRIEVAL_FAILURE, f"event callback answered HTTP {status}")
         except (requests.RequestException, CallbackProblem) as exc:
             text = exc.text if isinstance(exc, CallbackProblem) else (
                 f"event callback could not be reached: {type(exc).__name__}"
