@@ -7,6 +7,8 @@ import pytest
 from flask import Response, request
 from taskrouter_support import Http, alerts, small_workspace
 
+from tutorial_helpers.local_taskrouter import callbacks as callbacks_module
+
 
 def json_response(body, status: int = 200, mimetype: str = "application/json"):
     return lambda: Response(body if isinstance(body, str) else json.dumps(body), status=status, mimetype=mimetype)
@@ -165,3 +167,30 @@ def test_callbacks_run_off_the_request_path(quickstart, callbacks, taskrouter, c
     finally:
         release.set()
     assert taskrouter.wait_for_callbacks()
+
+
+def test_the_deadline_covers_the_whole_answer(quickstart, callbacks, taskrouter, http, monkeypatch):
+    """An app that sends its headers at once but trickles the body still misses the deadline.
+
+    The deadline is shortened to 1 s here so the test does not have to wait 5 s again.
+    """
+    monkeypatch.setattr(callbacks_module, "ASSIGNMENT_DEADLINE", 1.0)
+    qs = quickstart
+    done = threading.Event()
+
+    def trickle():
+        def body():
+            for piece in ['{"instruction"', ': "accept"', "}"]:
+                done.wait(0.6)  # 1.2 s in all, past the deadline; set at the end to let it finish
+                yield piece
+        return Response(body(), mimetype="application/json")
+
+    callbacks.answer = trickle
+    task = qs.spanish_task()
+    qs.set_activity(qs.alice, qs.idle)
+    callbacks.wait_for(1)
+    assert taskrouter.wait_for_callbacks()
+    done.set()
+    (alert,) = alerts(http, qs.workspace_sid)
+    assert alert["error_code"] == "11200" and "within 1 seconds" in alert["alert_text"]
+    assert qs.task(task.sid).assignment_status == "reserved", "a late accept does not count"

@@ -282,6 +282,17 @@ def test_assigned_task_wraps_up_and_completes(client):
     assert types.index("task.wrapup") < types.index("task.completed")
 
 
+def test_finished_tasks_disappear_five_minutes_later(client, taskrouter):
+    desk = Desk(client)
+    task = desk.task()
+    desk.ws.tasks(task.sid).update(assignment_status="canceled", reason="duplicate")
+    taskrouter.advance_clock(299)
+    assert desk.status(task.sid) == "canceled"
+    taskrouter.advance_clock(1)
+    refused(lambda: desk.ws.tasks(task.sid).fetch(), status=404)
+    assert "task.deleted" in event_types(desk.ws, task_sid=task.sid)
+
+
 def test_a_pending_task_cannot_complete(client):
     desk = Desk(client)
     task = desk.task()

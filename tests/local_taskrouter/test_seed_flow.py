@@ -186,6 +186,9 @@ def test_event_callbacks_mirror_the_events_resource(quickstart, callbacks, wait_
         got = [(p["form"]["EventType"], p["form"].get("WorkerActivityName")
                 if p["form"]["EventType"] == "worker.activity.update" else None) for p in posts]
         assert is_subsequence(SEED_ORDER, got), got
+        busy = next(p["form"] for p in posts if p["form"].get("WorkerActivityName") == "Busy")
+        assert (busy["WorkerSid"], busy["WorkerPreviousActivityName"]) == (qs.alice.sid, "Reserved")
+        assert busy["WorkerTimeInPreviousActivity"].isdigit()
     reservation_post = next(p for p in posts if p["form"]["EventType"] == "reservation.created")
     assert reservation_post["form"]["TaskSid"] == task.sid
     assert reservation_post["form"]["WorkerSid"] == qs.alice.sid
