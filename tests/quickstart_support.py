@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,18 @@ from tutorial_helpers.settings import Settings
 from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart
 
 ACCEPT = '{"instruction": "accept"}'
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll until predicate() is truthy and return its value (callbacks arrive off the request path)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
 
 
 def local_settings(tr: LocalTaskRouter) -> Settings:

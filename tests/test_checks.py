@@ -1,7 +1,6 @@
 import pytest
 import requests
-from conftest import wait_until
-from quickstart_support import ACCEPT, callback_app, local_settings, make_tutorial
+from quickstart_support import ACCEPT, callback_app, local_settings, make_tutorial, wait_until
 
 from tutorial_helpers.callback_server import CallbackServer
 from tutorial_helpers.checks import (

@@ -152,6 +152,7 @@ def test_each_notebook_runs_alone_in_a_fresh_kernel(local_tutorial: LocalTaskRou
 def test_every_cell_can_run_twice(local_tutorial: LocalTaskRouter, name: str) -> None:
     """Re-running any cell (the callback server cell included) is safe: no errors, no duplicates."""
     nb = execute(name, twice=True, probe=PROBE if name.startswith("03") else None)
+    assert_no_secret(nb)
     assert "Not yet" not in output_text(nb)
     tr = local_tutorial.client().taskrouter.v1
     workspaces = tr.workspaces.list()

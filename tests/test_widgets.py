@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from conftest import wait_until
-from quickstart_support import ACCEPT, callback_app, make_tutorial
+from quickstart_support import ACCEPT, callback_app, make_tutorial, wait_until
 
 from tutorial_helpers import widgets
 from tutorial_helpers.callback_server import CallbackEntry, CallbackLog, CallbackServer
