@@ -28,6 +28,7 @@ ACCOUNT_SID = DEFAULT_ACCOUNT_SID
 AUTH_TOKEN = DEFAULT_AUTH_TOKEN
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
+PROFILED_STOP_TIMEOUT = 180.0
 
 
 def _child_env() -> dict[str, str]:
@@ -108,7 +109,8 @@ class ServerProcess:
             # SIGTERM lets the server shut down cleanly (and the profiled one write its stats).
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
+                # A profiled server still has to merge and write its stats.
+                self.proc.wait(timeout=PROFILED_STOP_TIMEOUT if self.profile_path else STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)

@@ -1,8 +1,14 @@
 """The local TaskRouter under cProfile on every thread: `python -m bench.profiled_server --profile-out F ...`.
 
 `python -m cProfile` would see only the main thread, which just waits; the work happens in
-the request threads, the callback pools and the timer thread. So every Thread.run is wrapped
-in its own profiler, and the profiles are merged into F when the server stops (SIGTERM).
+the request threads (one per connection: werkzeug closes every connection), the callback
+pools and the timer thread. So every Thread.run gets its own profiler, merged into one
+Stats when the thread ends (thousands of threads must not pile up until shutdown), and
+written to F when the server stops (SIGTERM).
+
+The profilers count per-thread CPU time (time.thread_time), not wall time: a server thread
+spends most of its wall time blocked on sockets and on the state lock, which would bury
+the code that actually costs CPU.
 """
 
 import argparse
@@ -10,45 +16,59 @@ import cProfile
 import pstats
 import sys
 import threading
+import time
 from pathlib import Path
 
-_profiles: list[cProfile.Profile] = []
 _lock = threading.Lock()
+_live: set[cProfile.Profile] = set()
+_merged: pstats.Stats | None = None
 _original_run = threading.Thread.run
 
 
-def _profiled_run(self: threading.Thread) -> None:
-    profile = cProfile.Profile()
+def _merge(profile: cProfile.Profile) -> None:
+    global _merged
+    profile.create_stats()
+    if not profile.stats:  # type: ignore[attr-defined]
+        return  # a thread that never ran any Python code
     with _lock:
-        _profiles.append(profile)
+        if _merged is None:
+            _merged = pstats.Stats(profile)
+        else:
+            _merged.add(profile)
+
+
+def _profiled_run(self: threading.Thread) -> None:
+    profile = cProfile.Profile(time.thread_time)
+    with _lock:
+        _live.add(profile)
     profile.enable()
     try:
         _original_run(self)
     finally:
         profile.disable()
+        with _lock:
+            mine = profile in _live
+            _live.discard(profile)
+        if mine:  # else merged() already took it, at shutdown: merging twice would count it twice
+            _merge(profile)
 
 
 def merged() -> pstats.Stats | None:
-    stats: pstats.Stats | None = None
+    """Everything so far, including threads still running (pool and timer threads at shutdown)."""
     with _lock:
-        profiles = list(_profiles)
-    for profile in profiles:
-        try:
-            if stats is None:
-                stats = pstats.Stats(profile)
-            else:
-                stats.add(profile)
-        except TypeError:
-            pass  # a thread that never ran any Python code has no stats
-    return stats
+        live = list(_live)
+        _live.clear()
+    for profile in live:
+        _merge(profile)
+    return _merged
 
 
 def summarize(prof: Path, out: Path, top: int = 40) -> None:
-    """Text summaries next to the .prof: by own time, and by cumulative time."""
+    """Text summaries next to the .prof: everything by own CPU time; the engine's code by cumulative time."""
     with open(out, "w", encoding="utf-8") as stream:
         stats = pstats.Stats(str(prof), stream=stream)
         stats.sort_stats("tottime").print_stats(top)
-        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("cumulative").print_stats("local_taskrouter", top)
 
 
 def main() -> int:

@@ -56,6 +56,20 @@ def _client(base_url: str, spec: dict[str, Any], count: int, limit: float, ready
     api.close()
 
 
+def _wait_ready(procs: list[Any], ready: Any) -> None:
+    """Every client has started; stop waiting as soon as one has died instead (raises queue.Empty)."""
+    end_by = time.monotonic() + READY_LIMIT
+    started = 0
+    while started < len(procs):
+        if time.monotonic() > end_by or any(p.exitcode is not None for p in procs):
+            raise queue.Empty
+        try:
+            ready.get(timeout=0.5)
+            started += 1
+        except queue.Empty:
+            continue
+
+
 def _run_clients(base_url: str, spec: dict[str, Any], tasks: int, clients: int, limit: float) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -66,8 +80,7 @@ def _run_clients(base_url: str, spec: dict[str, Any], tasks: int, clients: int, 
         proc.start()
     outs: list[dict[str, Any]] = []
     try:
-        for _ in procs:
-            ready.get(timeout=READY_LIMIT)
+        _wait_ready(procs, ready)
         go.set()
         for _ in procs:
             outs.append(results.get(timeout=limit + 60))
