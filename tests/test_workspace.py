@@ -95,7 +95,10 @@ def test_tidy_up_cancels_waiting_tasks_and_completes_assigned_ones(client):
     alice.update(activity_sid=quickstart.activities["Idle"])  # reserves `assigned`
     reservation = ws.tasks(assigned.sid).reservations.list()[0]
     ws.tasks(assigned.sid).reservations(reservation.sid).update(reservation_status="accepted")
-    alice.update(activity_sid=quickstart.activities["Idle"])  # reserves the next one
+    # Single-tasking: Alice is offered nothing more until her task is completed, so a second
+    # Spanish speaker takes the next one.
+    ws.workers.create(friendly_name="Carla", attributes='{"languages": ["es"]}',
+                      activity_sid=quickstart.activities["Idle"])
     assert ws.tasks(reserved.sid).fetch().assignment_status == "reserved"
 
     done = tidy_up_tasks(client, quickstart)

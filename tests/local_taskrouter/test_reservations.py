@@ -421,4 +421,6 @@ def test_tasks_by_priority_then_age(client, taskrouter, task_order, expected):
         order.append(json.loads(desk.ws.tasks(res.task_sid).fetch().attributes)["name"])
         desk.ws.tasks(res.task_sid).reservations(res.sid).update(reservation_status="accepted",
                                                                  worker_activity_sid=desk.offline.sid)
+        # Single-tasking: Ann gets her next task only once this one is completed.
+        desk.ws.tasks(res.task_sid).update(assignment_status="completed", reason="handled")
     assert order == expected

@@ -118,10 +118,16 @@ def test_the_quickstart_part_two_end_to_end(quickstart, callbacks, wait_until):
     qs.set_activity(qs.alice, qs.offline)
     second = qs.spanish_task()
     accept_answer(callbacks)
+    # Single-tasking: while her first task is unfinished, Alice is offered nothing new.
+    qs.set_activity(qs.alice, qs.idle)
+    assert qs.task(second.sid).assignment_status == "pending"
+    assert len(callbacks.requests) == 1
+    qs.set_activity(qs.alice, qs.offline)
+    qs.ws.tasks(first.sid).update(assignment_status="completed", reason="handled")
     qs.set_activity(qs.alice, qs.idle)
     seed_end_state(qs, second.sid, wait_until)
     assert [r["form"]["TaskSid"] for r in callbacks.requests] == [first.sid, second.sid]
-    assert qs.task(first.sid).assignment_status == "assigned"
+    assert qs.task(first.sid).assignment_status == "completed"
 
 
 def _seed_events_in_order(qs, task_sid: str) -> None:

@@ -7,6 +7,7 @@ reservation is made the moment a task enters a queue or a worker becomes
 available, never by polling. Callbacks and timers are started after commit.
 """
 
+import heapq
 import json
 import logging
 import uuid
@@ -110,6 +111,8 @@ class Backend:
         self.on_assignment: Callable[[Row, Row, Row], None] = lambda *a: None
         self.on_event: Callable[[Row, Row], None] = lambda *a: None
         self._configs: dict[str, tuple[str, WorkflowConfig]] = {}
+        self._members: dict[str, tuple[tuple[str, int], frozenset[str]]] = {}
+        self._worker_versions: dict[str, int] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -559,6 +562,7 @@ class Backend:
             )
             for channel in self.state.of(ws_sid, "task_channel").values():
                 self._insert_worker_channel(worker, channel)
+            self._workers_changed(ws_sid)
             self._event(
                 ws, "worker.created", worker, f"Worker {name} created", self.worker_data(worker)
             )
@@ -594,6 +598,7 @@ class Backend:
                 activity = self._activity(ws, activity_sid, "ActivitySid")
             if changes:
                 self._bump(worker, **changes)
+                self._workers_changed(ws_sid)
                 if "attributes" in changes:
                     self._event(
                         ws,
@@ -673,6 +678,7 @@ class Backend:
                 self.worker_data(worker),
             )
             self.state.delete(worker)
+            self._workers_changed(ws_sid)
             # Only now, with the worker gone, can its tasks go back to pending and to others.
             for res in pending:
                 self._after_reservation_ended(ws, self.state.rows[res["task_sid"]], None)
@@ -716,15 +722,14 @@ class Backend:
     def channel_usage(self, worker: Row, channel_sid: str) -> int:
         return sum(
             1
-            for res in self.state.res_by_worker.get(worker["sid"], {}).values()
-            if res["reservation_status"] in ACTIVE_RESERVATION
-            and self.state.rows[res["task_sid"]]["task_channel_sid"] == channel_sid
+            for res in self.state.active_res_by_worker.get(worker["sid"], {}).values()
+            if self.state.rows[res["task_sid"]]["task_channel_sid"] == channel_sid
         )
 
     def _pending_reservations_of(self, worker: Row) -> list[Row]:
         return [
             r
-            for r in self.state.res_by_worker.get(worker["sid"], {}).values()
+            for r in self.state.active_res_by_worker.get(worker["sid"], {}).values()
             if r["reservation_status"] == "pending"
         ]
 
@@ -733,8 +738,9 @@ class Backend:
         if not worker["available"]:
             return False
         if not ws["multi_task_enabled"]:
-            # Single-tasking: the activity is the gate, plus one pending offer at a time.
-            return not self._pending_reservations_of(worker)
+            # Single-tasking: one task at a time, until it is completed (Twilio's description of
+            # MultiTaskEnabled): any pending, accepted or wrapping reservation blocks new offers.
+            return not self.state.active_res_by_worker.get(worker["sid"])
         for wc in self.state.of(worker["sid"], "worker_channel").values():
             if wc["task_channel_sid"] == task["task_channel_sid"]:
                 if not wc["available"]:
@@ -856,6 +862,23 @@ class Backend:
     def queue_matches(self, queue: Row, worker: Row) -> bool:
         attrs = worker["_attrs"]
         return compile_expression(queue["target_workers"]).evaluate({"worker": attrs}, bare=attrs)
+
+    def members(self, queue: Row) -> frozenset[str]:
+        """The workers a queue's target_workers selects, recomputed only when workers or the
+        expression change (a version counter per workspace, so a rollback can only invalidate)."""
+        version = self._worker_versions.get(queue["workspace_sid"], 0)
+        cached = self._members.get(queue["sid"])
+        if cached is None or cached[0] != (queue["target_workers"], version):
+            selected = frozenset(
+                w["sid"] for w in self.state.of(queue["workspace_sid"], "worker").values()
+                if self.queue_matches(queue, w)
+            )
+            cached = ((queue["target_workers"], version), selected)
+            self._members[queue["sid"]] = cached
+        return cached[1]
+
+    def _workers_changed(self, ws_sid: str) -> None:
+        self._worker_versions[ws_sid] = self._worker_versions.get(ws_sid, 0) + 1
 
     # ------------------------------------------------------------------ workflows
 
@@ -1101,8 +1124,7 @@ class Backend:
         return config.targets(task["_filter"])[task["_target"]]
 
     def _eligible(self, ws: Row, task: Row, target: Target, worker: Row) -> bool:
-        queue = self.state.rows[target.queue_sid]
-        if not self.queue_matches(queue, worker):
+        if worker["sid"] not in self.members(self.state.rows[target.queue_sid]):
             return False
         if target.expression is not None:
             attrs = worker["_attrs"]
@@ -1110,11 +1132,14 @@ class Backend:
                 return False
         return worker["sid"] not in task.get("_declined", ())
 
+    def _idle_workers(self, ws: Row) -> list[Row]:
+        """Workers in an available activity, longest idle first (kept sorted by the state)."""
+        rows = self.state.rows
+        return [rows[key[-1]] for key in self.state.idle_workers.get(ws["sid"], ())]
+
     def _available_count(self, ws: Row, task: Row, target: Target) -> int:
         return sum(
-            1
-            for w in self.state.of(ws["sid"], "worker").values()
-            if self._can_take(ws, w, task) and self._eligible(ws, task, target, w)
+            1 for w in self._idle_workers(ws) if self._can_take(ws, w, task) and self._eligible(ws, task, target, w)
         )
 
     def _offer_task(self, ws: Row, task: Row) -> None:
@@ -1123,53 +1148,79 @@ class Backend:
             return
         target = self._target(task)
         queue = self.state.rows[target.queue_sid]
-        offered = {
-            r["worker_sid"]
-            for r in self.state.res_by_task.get(task["sid"], {}).values()
-            if r["reservation_status"] == "pending"
-        }
+        offered = {r["worker_sid"] for r in self.state.pending_res_by_task.get(task["sid"], {}).values()}
         room = queue["max_reserved_workers"] - len(offered)
-        if room <= 0:
+        if room <= 0 or not self.members(queue):
             return
-        candidates = [
-            w
-            for w in self.state.of(ws["sid"], "worker").values()
-            if w["sid"] not in offered
-            and self._can_take(ws, w, task)
-            and self._eligible(ws, task, target, w)
-        ]
-        # Longest idle first; a target's order_by takes precedence.
-        candidates.sort(key=lambda w: (w["_status_changed_ts"], w["_seq"]))
-        if target.order_by:
+        candidates = []
+        # Longest idle first: the idle index is already in that order, so stop once there is room.
+        for worker in self._idle_workers(ws):
+            if (
+                worker["sid"] not in offered
+                and self._can_take(ws, worker, task)
+                and self._eligible(ws, task, target, worker)
+            ):
+                candidates.append(worker)
+                if len(candidates) == room and not target.order_by:
+                    break
+        if target.order_by:  # a target's order_by takes precedence over idle time
             key = sort_key_for(target.order_by)
             candidates.sort(key=lambda w: key(w["_attrs"]))
         for worker in candidates[:room]:
             self._reserve(ws, task, worker, queue)
 
+    def _can_offer(self, ws: Row, task: Row, worker: Row) -> bool:
+        """May this open task be offered to this worker now?"""
+        if not self._can_take(ws, worker, task):
+            return False
+        target = self._target(task)
+        pending = self.state.pending_res_by_task.get(task["sid"], {})
+        if len(pending) >= self.state.rows[target.queue_sid]["max_reserved_workers"]:
+            return False
+        if any(r["worker_sid"] == worker["sid"] for r in pending.values()):
+            return False
+        return self._eligible(ws, task, target, worker)
+
+    def _best_in_queue(self, ws: Row, queue: Row, worker: Row) -> Row | None:
+        """The first task of a queue this worker can take, in the queue's order."""
+        if queue["task_order"] == "LIFO" or ws["prioritize_queue_order"] == "LIFO":
+            # LIFO is rare: order the queue's open tasks on demand.
+            tasks = sorted(
+                self.state.open_tasks_by_queue.get(queue["sid"], {}).values(),
+                key=lambda t: (-t["priority"], -(t.get("_queue_entered_ts") or t["_created_ts"]), -t["_seq"]),
+            )
+            return next((t for t in tasks if self._can_offer(ws, t, worker)), None)
+        heap = self.state.queue_heaps.get(queue["sid"])
+        if not heap:
+            return None
+        skipped, found = [], None
+        while heap:
+            entry = heap[0]
+            if not self.state.heap_entry_is_live(queue["sid"], entry):
+                self.state.drop_heap_entry(queue["sid"], entry)
+                continue
+            task = self.state.open_tasks_by_queue[queue["sid"]][entry[-1]]
+            if self._can_offer(ws, task, worker):
+                found = task
+                break
+            # Reserved to someone else, or not for this worker: look further, then put it back.
+            skipped.append(heapq.heappop(heap))
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+        return found
+
     def _offer_worker(self, worker: Row) -> None:
-        """A worker became free: give it the best pending tasks it is eligible for."""
+        """A worker became free: give it the best open tasks of the queues it belongs to."""
         ws = self.state.rows[worker["workspace_sid"]]
+        queues = [q for q in self.state.of(ws["sid"], "task_queue").values() if worker["sid"] in self.members(q)]
+        lifo = ws["prioritize_queue_order"] == "LIFO"
         while worker["available"]:
-            best = None
-            best_key = None
-            lifo_ws = ws["prioritize_queue_order"] == "LIFO"
-            for task in self.state.of(ws["sid"], "task").values():
-                if task["assignment_status"] not in ("pending", "reserved") or task.get("_filter") is None:
+            best, best_key = None, None
+            for queue in queues:
+                task = self._best_in_queue(ws, queue, worker)
+                if task is None:
                     continue
-                if not self._can_take(ws, worker, task):
-                    continue
-                target = self._target(task)
-                queue = self.state.rows[target.queue_sid]
-                mine = self.state.res_by_task.get(task["sid"], {}).values()
-                pending = [r for r in mine if r["reservation_status"] == "pending"]
-                if len(pending) >= queue["max_reserved_workers"]:
-                    continue
-                if any(r["worker_sid"] == worker["sid"] for r in pending):
-                    continue
-                if not self._eligible(ws, task, target, worker):
-                    continue
-                entered = task.get("_queue_entered_ts", task["_created_ts"])
-                lifo = queue["task_order"] == "LIFO" or lifo_ws
+                entered = task.get("_queue_entered_ts") or task["_created_ts"]
                 key = (-task["priority"], -entered if lifo else entered, task["_seq"])
                 if best_key is None or key < best_key:
                     best, best_key = task, key
@@ -1178,9 +1229,8 @@ class Backend:
             self._reserve(ws, best, worker, self.state.rows[self._target(best).queue_sid])
 
     def _offer_queue(self, ws: Row, queue: Row) -> None:
-        for task in list(self.state.of(ws["sid"], "task").values()):
-            if task["task_queue_sid"] == queue["sid"]:
-                self._offer_task(ws, task)
+        for task in list(self.state.open_tasks_by_queue.get(queue["sid"], {}).values()):
+            self._offer_task(ws, task)
 
     def _reserve(self, ws: Row, task: Row, worker: Row, queue: Row) -> None:
         workflow = self.state.rows[task["workflow_sid"]]
@@ -1454,9 +1504,8 @@ class Backend:
         data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
         self._event(ws, "reservation.accepted", res,
                     f"Reservation {res['sid']} accepted by Worker {worker['friendly_name']}", data)
-        for other in list(self.state.res_by_task.get(task["sid"], {}).values()):
-            if other["reservation_status"] == "pending":
-                self._end_reservation(ws, other, "rescinded", "reservation.rescinded")
+        for other in list(self.state.pending_res_by_task.get(task["sid"], {}).values()):
+            self._end_reservation(ws, other, "rescinded", "reservation.rescinded")
         target_activity = activity
         if target_activity is None and not ws["multi_task_enabled"] and queue["assignment_activity_sid"]:
             target_activity = self.state.rows[queue["assignment_activity_sid"]]
@@ -1511,11 +1560,7 @@ class Backend:
 
     def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None:
         if task["assignment_status"] == "reserved":
-            still = any(
-                r["reservation_status"] == "pending"
-                for r in self.state.res_by_task.get(task["sid"], {}).values()
-            )
-            if not still:
+            if not self.state.pending_res_by_task.get(task["sid"]):
                 self._bump(task, assignment_status="pending")
         if task["assignment_status"] in ("pending", "reserved"):
             if task.get("_attempts", 0) >= MAX_ASSIGNMENT_ATTEMPTS:

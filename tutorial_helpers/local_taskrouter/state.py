@@ -8,6 +8,8 @@ half-written. Work that must happen only after the commit (callbacks, timers)
 is queued with `after_commit`.
 """
 
+import bisect
+import heapq
 import itertools
 import threading
 from collections import defaultdict
@@ -20,6 +22,8 @@ Row = dict
 
 # Row kinds whose parent in the index is not the workspace.
 _PARENT_FIELD = {"worker_channel": "worker_sid"}
+OPEN_TASK = ("pending", "reserved")
+ACTIVE_RESERVATION = ("pending", "accepted", "wrapping")
 
 
 class UnitOfWork:
@@ -38,6 +42,13 @@ class State:
         self.children: dict[tuple[str, str], dict[str, Row]] = defaultdict(dict)
         self.res_by_task: dict[str, dict[str, Row]] = defaultdict(dict)
         self.res_by_worker: dict[str, dict[str, Row]] = defaultdict(dict)
+        # Routing indexes, so that matching never scans every task or worker (see _index_status).
+        self.pending_res_by_task: dict[str, dict[str, Row]] = defaultdict(dict)
+        self.active_res_by_worker: dict[str, dict[str, Row]] = defaultdict(dict)
+        self.open_tasks_by_queue: dict[str, dict[str, Row]] = defaultdict(dict)
+        self.idle_workers: dict[str, list[tuple]] = defaultdict(list)
+        self.queue_heaps: dict[str, list[tuple]] = defaultdict(list)
+        self._heap_keys: dict[str, tuple] = {}
         self._seq = itertools.count(1)
         self._uow: UnitOfWork | None = None
         last = 0
@@ -59,12 +70,76 @@ class State:
         if row["_kind"] == "reservation":
             self.res_by_task[row["task_sid"]][row["sid"]] = row
             self.res_by_worker[row["worker_sid"]][row["sid"]] = row
+        self._index_status(row)
 
     def _unindex(self, row: Row) -> None:
         self.children[(self._parent(row), row["_kind"])].pop(row["sid"], None)
         if row["_kind"] == "reservation":
             self.res_by_task[row["task_sid"]].pop(row["sid"], None)
             self.res_by_worker[row["worker_sid"]].pop(row["sid"], None)
+        self._unindex_status(row)
+
+    # Status indexes are pure functions of a row's fields, so `update` keeps them right by
+    # unindexing before a change and indexing after it, and a rollback by re-indexing.
+
+    @staticmethod
+    def idle_key(worker: Row) -> tuple:
+        """Longest idle first: the order a worker became available in."""
+        return (worker["_status_changed_ts"], worker["_seq"], worker["sid"])
+
+    @staticmethod
+    def heap_key(task: Row) -> tuple:
+        """Higher priority first, then the longest in the queue."""
+        entered = task.get("_queue_entered_ts") or task["_created_ts"]
+        return (-task["priority"], entered, task["_seq"], task["sid"])
+
+    def _index_status(self, row: Row) -> None:
+        kind, sid = row["_kind"], row["sid"]
+        if kind == "reservation":
+            status = row["reservation_status"]
+            if status == "pending":
+                self.pending_res_by_task[row["task_sid"]][sid] = row
+            if status in ACTIVE_RESERVATION:
+                self.active_res_by_worker[row["worker_sid"]][sid] = row
+        elif kind == "worker":
+            if row["available"]:
+                bisect.insort(self.idle_workers[row["workspace_sid"]], self.idle_key(row))
+        elif kind == "task":
+            queue = row.get("task_queue_sid")
+            if queue and row["assignment_status"] in OPEN_TASK and row.get("_filter") is not None:
+                self.open_tasks_by_queue[queue][sid] = row
+                key = (queue, self.heap_key(row))
+                if self._heap_keys.get(sid) != key:
+                    # Heaps are cleaned lazily: stale entries are dropped when they reach the top.
+                    self._heap_keys[sid] = key
+                    heapq.heappush(self.queue_heaps[queue], key[1])
+
+    def _unindex_status(self, row: Row) -> None:
+        kind, sid = row["_kind"], row["sid"]
+        if kind == "reservation":
+            self.pending_res_by_task[row["task_sid"]].pop(sid, None)
+            self.active_res_by_worker[row["worker_sid"]].pop(sid, None)
+        elif kind == "worker":
+            if row["available"]:
+                idle = self.idle_workers[row["workspace_sid"]]
+                key = self.idle_key(row)
+                at = bisect.bisect_left(idle, key)
+                if at < len(idle) and idle[at] == key:
+                    del idle[at]
+        elif kind == "task":
+            queue = row.get("task_queue_sid")
+            if queue:
+                self.open_tasks_by_queue[queue].pop(sid, None)
+
+    def heap_entry_is_live(self, queue_sid: str, entry: tuple) -> bool:
+        task = self.open_tasks_by_queue.get(queue_sid, {}).get(entry[-1])
+        return task is not None and self.heap_key(task) == entry
+
+    def drop_heap_entry(self, queue_sid: str, entry: tuple) -> None:
+        """Forget a stale entry at the top of a queue's heap."""
+        heapq.heappop(self.queue_heaps[queue_sid])
+        if self._heap_keys.get(entry[-1]) == (queue_sid, entry):
+            del self._heap_keys[entry[-1]]
 
     def of(self, parent_sid: str, kind: str) -> dict[str, Row]:
         return self.children.get((parent_sid, kind), {})
@@ -148,7 +223,9 @@ class State:
     def update(self, row: Row, **changes: object) -> Row:
         """Change fields of a row; values must be replaced, never mutated in place."""
         self._journal(row)
+        self._unindex_status(row)
         row.update(changes)
+        self._index_status(row)
         return row
 
     def delete(self, row: Row) -> None:
