@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.profile_dir:
         cfg.profile_dir.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
+    engine = environment.engine_fingerprint()
     header = ["## Local TaskRouter benchmarks" + (" (--quick)" if cfg.quick else ""), "", *environment.describe()]
     if cfg.profile_dir:
         header.append(f"- **Servers under cProfile** (stats in {cfg.profile_dir}): times are inflated.")
@@ -62,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             report.append(text)
     finally:
         helper.stop()
-    footer = (f"_Whole run: {time.monotonic() - began:.0f} s; load average at end: {environment.load()}._\n")
+    footer = f"_Whole run: {time.monotonic() - began:.0f} s; load average at end: {environment.load()}._\n"
+    engine_now = environment.engine_fingerprint()
+    if engine_now != engine:
+        footer += (f"\n**The engine's sources changed during this run** (sha1 {engine} → {engine_now}): "
+                   "tables may have measured different engines. Run it again.\n")
     print(footer, flush=True)
     report.append(footer)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

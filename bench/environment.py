@@ -1,5 +1,6 @@
 """The machine and software the numbers came from, printed above the tables."""
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -39,7 +40,16 @@ def _git() -> str:
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "tutorial_helpers")
-    return commit + (" + uncommitted engine changes" if dirty else "")
+    return commit + (" + uncommitted changes in tutorial_helpers/" if dirty else "")
+
+
+def engine_fingerprint() -> str:
+    """A hash of the engine's sources: servers import them when they start, so a colleague's edit
+    in the middle of a run would make tables measure different engines. Compared at start and end."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "tutorial_helpers" / "local_taskrouter").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def load() -> str:
@@ -50,7 +60,8 @@ def describe() -> list[str]:
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("flask", "werkzeug", "twilio", "requests"))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return [
-        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; commit {_git()}",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; commit {_git()}; "
+        f"engine sources sha1 {engine_fingerprint()}",
         f"- Machine: {_cpu_model()}, {cores} cores usable ({os.cpu_count()} online), {_memory_gb()} RAM; "
         f"{platform.system()} {platform.release()}",
         f"- Python {platform.python_version()} ({sys.implementation.name}); {versions}",
