@@ -475,11 +475,12 @@ def list_events(ws: str) -> Response:
             and (sid is None or e["sid"] == sid)
         )
 
-    return page(b, [e for e in b.events(account(), ws) if keep(e)], "events")
+    rows = b.events(account(), ws, types[0] if len(types) == 1 else None)
+    return page(b, [e for e in rows if keep(e)], "events")
 
 
 def fetch_event(ws: str, sid: str) -> Response:
-    return instance(backend(), backend().child(account(), ws, "event", sid, "Events"))
+    return instance(backend(), backend().event(account(), ws, sid))
 
 
 # ---------------------------------------------------------------------------- local control

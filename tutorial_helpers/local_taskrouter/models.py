@@ -11,7 +11,7 @@ import heapq
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from .clock import Clock, iso
@@ -213,7 +213,7 @@ class Backend:
             "source": "twilio",
             "source_ip_address": "127.0.0.1",
         }
-        self.state.insert("event", row)
+        self.state.append_event(row)
         wanted = ws.get("events_filter")
         if ws.get("event_callback_url") and (
             not wanted or event_type in [x.strip() for x in wanted.split(",")]
@@ -360,6 +360,7 @@ class Backend:
                             for wc in list(self.state.of(row["sid"], "worker_channel").values()):
                                 self.state.delete(wc)
                         self.state.delete(row)
+            self.state.drop_events(sid)
             self.state.delete(ws)
             self._configs = {k: v for k, v in self._configs.items() if k in self.state.rows}
 
@@ -1723,8 +1724,17 @@ class Backend:
 
     # ------------------------------------------------------------------ listing
 
-    def events(self, account_sid: str, ws_sid: str) -> Iterable[Row]:
-        return reversed(self.children(account_sid, ws_sid, "event"))
+    def events(self, account_sid: str, ws_sid: str, event_type: str | None = None) -> list[Row]:
+        """Newest first, like Twilio's console."""
+        self.workspace(account_sid, ws_sid)
+        return self.state.store.events(ws_sid, event_type)
+
+    def event(self, account_sid: str, ws_sid: str, sid: str) -> Row:
+        self.workspace(account_sid, ws_sid)
+        row = self.state.store.event(sid)
+        if row is None or row["workspace_sid"] != ws_sid:
+            raise NotFound(f"/Workspaces/{ws_sid}/Events/{sid}")
+        return row
 
 
 def _bind(handler: Callable[[str, str], None], a: str, b: str) -> Callable[[], None]:

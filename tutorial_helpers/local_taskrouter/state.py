@@ -31,6 +31,8 @@ class UnitOfWork:
         self.originals: dict[str, Row | None] = {}
         self.after: list[Callable[[], None]] = []
         self.meta: dict[str, str] = {}
+        self.events: list[Row] = []
+        self.dropped_event_workspaces: list[str] = []
 
 
 class State:
@@ -182,8 +184,12 @@ class State:
             else:
                 data = {k: v for k, v in row.items() if k not in ("_kind", "_seq")}
                 upserts.append((sid, row["_kind"], row["_seq"], data))
-        if upserts or deletes or uow.meta:
-            self.store.write(upserts, deletes, uow.meta)
+        events = [
+            (e["sid"], e["workspace_sid"], e["_seq"], {k: v for k, v in e.items() if k not in ("_kind", "_seq")})
+            for e in uow.events
+        ]
+        if upserts or deletes or uow.meta or events or uow.dropped_event_workspaces:
+            self.store.write(upserts, deletes, uow.meta, events, uow.dropped_event_workspaces)
 
     def _rollback(self, uow: UnitOfWork) -> None:
         touched: dict[int, dict[str, Row]] = {}
@@ -219,6 +225,17 @@ class State:
         self.rows[row["sid"]] = row
         self._index(row)
         return row
+
+    def append_event(self, row: Row) -> None:
+        """Events are written with the unit but never kept in memory (see Store.events)."""
+        assert self._uow is not None, "state changed outside a unit of work"
+        row["_kind"] = "event"
+        row["_seq"] = next(self._seq)
+        self._uow.events.append(row)
+
+    def drop_events(self, workspace_sid: str) -> None:
+        assert self._uow is not None, "state changed outside a unit of work"
+        self._uow.dropped_event_workspaces.append(workspace_sid)
 
     def update(self, row: Row, **changes: object) -> Row:
         """Change fields of a row; values must be replaced, never mutated in place."""

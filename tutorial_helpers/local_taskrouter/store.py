@@ -20,6 +20,13 @@ CREATE TABLE IF NOT EXISTS resources (
     data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    sid TEXT PRIMARY KEY,
+    workspace_sid TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_workspace ON events (workspace_sid, seq);
 """
 
 
@@ -33,6 +40,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        # Readers get a connection per thread: WAL lets them read while a write is under way.
+        self._readers = threading.local()
+        self._closed = False
 
     def load(self) -> Iterator[tuple[str, int, dict]]:
         """Every stored row, oldest first, as (kind, seq, data)."""
@@ -44,17 +54,51 @@ class Store:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
+    def _reader(self) -> sqlite3.Connection:
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = self._readers.db = sqlite3.connect(self.path, check_same_thread=False)
+        return db
+
+    def events(self, workspace_sid: str, event_type: str | None = None) -> list[dict]:
+        """A workspace's events, newest first. Events live only here, never in memory:
+        they are most of the state and are only ever listed or fetched."""
+        query = "SELECT seq, data FROM events WHERE workspace_sid = ?"
+        args: tuple = (workspace_sid,)
+        if event_type is not None:
+            query += " AND json_extract(data, '$.event_type') = ?"
+            args += (event_type,)
+        rows = self._reader().execute(query + " ORDER BY seq DESC", args).fetchall()
+        return [self._event_row(seq, data) for seq, data in rows]
+
+    def event(self, sid: str) -> dict | None:
+        row = self._reader().execute("SELECT seq, data FROM events WHERE sid = ?", (sid,)).fetchone()
+        return self._event_row(*row) if row else None
+
+    @staticmethod
+    def _event_row(seq: int, data: str) -> dict:
+        row = json.loads(data)
+        row["_kind"], row["_seq"] = "event", seq
+        return row
+
     def write(
         self,
         upserts: Iterable[tuple[str, str, int, dict]],
         deletes: Iterable[str],
         meta: dict[str, str] | None = None,
+        events: Iterable[tuple[str, str, int, dict]] = (),
+        dropped_workspaces: Iterable[str] = (),
     ) -> None:
         """Apply one unit of work atomically: all of it or none of it."""
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
+                cur.executemany(
+                    "INSERT INTO events (sid, workspace_sid, seq, data) VALUES (?, ?, ?, ?)",
+                    [(sid, ws, seq, json.dumps(data)) for sid, ws, seq, data in events],
+                )
+                cur.executemany("DELETE FROM events WHERE workspace_sid = ?", [(ws,) for ws in dropped_workspaces])
                 cur.executemany(
                     "INSERT OR REPLACE INTO resources (sid, kind, seq, data) VALUES (?, ?, ?, ?)",
                     [(sid, kind, seq, json.dumps(data)) for sid, kind, seq, data in upserts],
