@@ -80,16 +80,6 @@ def callbacks() -> Iterator[CallbackRecorder]:
     recorder.close()
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
-    """Poll until predicate() is truthy; callbacks run off the request path."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 class Quickstart:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response
+from polling import wait_until  # noqa: F401  (re-exported for the test modules)
 
 from tutorial_helpers.callback_server import CallbackServer, start_callback_server
 from tutorial_helpers.local_taskrouter import LocalTaskRouter
@@ -18,16 +18,6 @@ from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart
 ACCEPT = '{"instruction": "accept"}'
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll until predicate() is truthy and return its value (callbacks arrive off the request path)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def local_settings(tr: LocalTaskRouter) -> Settings:

@@ -1,10 +1,9 @@
 """Helpers shared by the local TaskRouter tests: raw HTTP, small workspaces, events, alerts."""
 
 import json
-import time
-from collections.abc import Callable
 
 import requests
+from polling import wait_until  # noqa: F401  (re-exported for the test modules)
 
 
 class Http:
@@ -71,13 +70,3 @@ def alerts(http: Http, ws_sid: str) -> list[dict]:
     return http.ok("GET", f"/_local/Alerts?WorkspaceSid={ws_sid}")["alerts"]
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
-    """Poll until predicate() is truthy and return its value; callbacks run off the request path."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
