@@ -62,6 +62,21 @@ def _read_line(proc: subprocess.Popen, pattern: str, timeout: float, what: str) 
     raise RuntimeError(f"{what} did not become ready within {timeout:g} s; its output: {seen[-5:]}")
 
 
+# Children must not outlive the bench, even when it is killed (timeout, kill -9): on Linux the
+# kernel sends them SIGTERM when the bench dies, which the TaskRouter treats as a clean stop.
+_DIE_WITH_PARENT = (
+    "import ctypes, signal\n"
+    "try:\n    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
+    "except (OSError, AttributeError):\n    pass\n"
+)
+
+
+def _python_module(module: str) -> list[str]:
+    """`python -m module` that dies with the bench; the module itself is run unchanged."""
+    code = _DIE_WITH_PARENT + f"import runpy\nrunpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
+    return [sys.executable, "-c", code]
+
+
 class ServerProcess:
     """`python -m tutorial_helpers.local_taskrouter` on a free port with a fresh data directory."""
 
@@ -78,9 +93,9 @@ class ServerProcess:
         common = ["--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir),
                   "--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN]
         if self.profile_path is not None:
-            cmd = [sys.executable, "-m", "bench.profiled_server", "--profile-out", str(self.profile_path), *common]
+            cmd = [*_python_module("bench.profiled_server"), "--profile-out", str(self.profile_path), *common]
         else:
-            cmd = [sys.executable, "-m", "tutorial_helpers.local_taskrouter", *common]
+            cmd = [*_python_module("tutorial_helpers.local_taskrouter"), *common]
         with open(self.log_path, "ab") as log:
             # stderr to a file: a pipe nobody reads would block the server once it fills with warnings.
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
@@ -167,6 +182,12 @@ def serve_helper() -> None:
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+
+    def stop_with_parent() -> None:
+        sys.stdin.read()  # EOF once the bench is gone, however it ended
+        server.shutdown()
+
+    threading.Thread(target=stop_with_parent, daemon=True).start()
     print(f"helper ready on port {server.server_port}", flush=True)
     server.serve_forever()
 
@@ -181,7 +202,7 @@ class HelperApp:
     def start(self) -> "HelperApp":
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from bench.harness import serve_helper; serve_helper()"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,  # stdin: see serve_helper
             cwd=ROOT, env=_child_env(), text=True,
         )
         self.port = int(_read_line(self.proc, r"ready on port (\d+)", READY_TIMEOUT, "helper app").group(1))
@@ -203,8 +224,10 @@ class HelperApp:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
+        if self.proc is not None:
+            for stream in (self.proc.stdout, self.proc.stdin):
+                if stream is not None:
+                    stream.close()
         self.proc = None
 
 
