@@ -12,6 +12,7 @@ import bisect
 import heapq
 import itertools
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,11 @@ Row = dict
 _PARENT_FIELD = {"worker_channel": "worker_sid"}
 OPEN_TASK = ("pending", "reserved")
 ACTIVE_RESERVATION = ("pending", "accepted", "wrapping")
+
+
+def new_sid(prefix: str) -> str:
+    """Two letters and 32 hex digits, like every Twilio SID."""
+    return prefix + uuid.uuid4().hex
 
 
 class UnitOfWork:
