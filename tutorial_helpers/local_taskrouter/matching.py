@@ -10,6 +10,7 @@ task or every worker.
 """
 
 import heapq
+from collections.abc import Iterator
 from typing import Any
 
 from .clock import iso
@@ -143,10 +144,13 @@ class Matching:
                 return False
         return worker["sid"] not in task.get("_declined", ())
 
-    def _idle_workers(self, ws: Row) -> list[Row]:
-        """Workers in an available activity, longest idle first (kept sorted by the state)."""
+    def _idle_workers(self, ws: Row) -> Iterator[Row]:
+        """Workers in an available activity, longest idle first (kept sorted by the state).
+        Lazy, since callers usually stop at the first eligible worker; they must not change
+        worker activities while iterating."""
         rows = self.state.rows
-        return [rows[key[-1]] for key in self.state.idle_workers.get(ws["sid"], ())]
+        for key in self.state.idle_workers.get(ws["sid"], ()):
+            yield rows[key[-1]]
 
     def _available_count(self, ws: Row, task: Row, target: Target) -> int:
         return sum(
