@@ -72,7 +72,9 @@ class Lab:
 def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
     """JupyterLab on a free port, serving a copy of notebooks/ (autosave must never touch the repo)."""
     root = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", root)
+    root.mkdir()
+    for notebook in (ROOT / "notebooks").glob("*.ipynb"):  # only the notebooks: no sockets or checkpoints
+        shutil.copy(notebook, root)
     settings = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     # The "official Jupyter news?" toast would cover part of every screenshot.
