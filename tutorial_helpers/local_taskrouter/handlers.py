@@ -3,7 +3,7 @@
 from flask import Response, current_app
 
 from .exceptions import InvalidParameter
-from .models import TASK_STATUSES, Backend
+from .models import TASK_STATUSES, Backend, json_object
 from .responses import (
     account,
     date_param,
@@ -239,9 +239,7 @@ def list_task_queues(ws: str) -> Response:
     attrs_text = param("EvaluateWorkerAttributes")
     probe = None
     if attrs_text:
-        from .models import _json_object
-
-        probe = {"_attrs": _json_object(attrs_text, "EvaluateWorkerAttributes")}
+        probe = {"_attrs": json_object(attrs_text, "EvaluateWorkerAttributes")}
     if worker_sid:
         probe = b.child(account(), ws, "worker", worker_sid, "Workers")
     rows = [

@@ -59,7 +59,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dict:
+def json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dict:
     if len(text) > limit:
         raise InvalidParameter(f"{what} is longer than {limit} characters")
     try:
@@ -535,7 +535,7 @@ class Backend(Matching):
             if len(self.state.of(ws_sid, "worker")) >= MAX_WORKERS:
                 raise InvalidParameter(f"A Workspace holds at most {MAX_WORKERS} Workers")
             attributes = attributes if attributes is not None else "{}"
-            attrs = _json_object(attributes, "Attributes")
+            attrs = json_object(attributes, "Attributes")
             activity = self._activity(ws, activity_sid or ws["default_activity_sid"], "ActivitySid")
             now = self.now()
             worker = self.state.insert(
@@ -587,7 +587,7 @@ class Backend(Matching):
                 self._unique_name(ws_sid, "worker", name, "Worker", skip=sid)
                 changes["friendly_name"] = name
             if attributes is not None:
-                changes["_attrs"] = _json_object(attributes, "Attributes")
+                changes["_attrs"] = json_object(attributes, "Attributes")
                 changes["attributes"] = attributes
             activity = None
             if activity_sid is not None:
@@ -950,7 +950,7 @@ class Backend(Matching):
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
             attributes = attributes if attributes is not None else "{}"
-            attrs = _json_object(attributes, "Attributes")
+            attrs = json_object(attributes, "Attributes")
             workflows = list(self.state.of(ws_sid, "workflow").values())
             if workflow_sid is None:
                 if len(workflows) != 1:
@@ -1027,7 +1027,7 @@ class Backend(Matching):
                 raise InvalidParameter(f"Task {sid} is already {status} and cannot be updated")
             changes: dict[str, Any] = {}
             if attributes is not None:
-                changes["_attrs"] = _json_object(attributes, "Attributes")
+                changes["_attrs"] = json_object(attributes, "Attributes")
                 changes["attributes"] = attributes
             if priority is not None:
                 if not 0 <= priority <= 2**31 - 1:
