@@ -74,6 +74,17 @@ class CallbackRecorder:
 
 
 @pytest.fixture
+def no_callback_server_left() -> Iterator[None]:
+    """The callback server is one per process: stop whatever a test started."""
+    yield
+    from tutorial_helpers.callback_server import CallbackServer
+
+    server = CallbackServer.current()
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture
 def callbacks() -> Iterator[CallbackRecorder]:
     recorder = CallbackRecorder()
     yield recorder

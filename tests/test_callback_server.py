@@ -42,12 +42,7 @@ def client_and_log():
     return app, app.test_client(), log
 
 
-@pytest.fixture(autouse=True)
-def no_server_left():
-    yield
-    server = CallbackServer.current()
-    if server is not None:
-        server.stop()
+pytestmark = pytest.mark.usefixtures("no_callback_server_left")
 
 
 def test_signed_post_reaches_the_route(client_and_log):

@@ -2,7 +2,6 @@ import pytest
 import requests
 from quickstart_support import ACCEPT, callback_app, local_settings, make_tutorial, wait_until
 
-from tutorial_helpers.callback_server import CallbackServer
 from tutorial_helpers.checks import (
     CheckResult,
     check_environment,
@@ -12,13 +11,7 @@ from tutorial_helpers.checks import (
 )
 from tutorial_helpers.workspace import build_quickstart
 
-
-@pytest.fixture(autouse=True)
-def no_server_left():
-    yield
-    server = CallbackServer.current()
-    if server is not None:
-        server.stop()
+pytestmark = pytest.mark.usefixtures("no_callback_server_left")
 
 
 def test_result_reads_as_a_verdict():
