@@ -10,12 +10,13 @@ LAB_PORT ?= 8888
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml scripts/lab_overrides.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	@# Make tutorial_helpers importable from any working directory (kernels start in notebooks/).
-	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'taskrouter-notebooks.pth').write_text(str(pathlib.Path.cwd()) + '\n')"
+	@# The pinned, tested set, and this project as a package (editable: the notebooks import it from here).
+	@# setuptools warns that an editable install can be shadowed by a same-named folder: not a problem here.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python scripts/lab_overrides.py
 	touch $(STAMP)
 
 # Debian's chromium for the JupyterLab browser tests; nothing downloads a browser.

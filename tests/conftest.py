@@ -1,7 +1,6 @@
 """Shared fixtures: a real local TaskRouter on a free port, driven by the official SDK."""
 
 import json
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,11 +10,7 @@ import pytest
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tutorial_helpers.local_taskrouter import LocalTaskRouter  # noqa: E402
+from tutorial_helpers.local_taskrouter import LocalTaskRouter
 
 
 @pytest.fixture

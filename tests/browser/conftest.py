@@ -1,6 +1,5 @@
 """A real JupyterLab and Debian's chromium, driven by Playwright (no browser download)."""
 
-import json
 import os
 import shutil
 import socket
@@ -75,10 +74,6 @@ def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
     root.mkdir()
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):  # only the notebooks: no sockets or checkpoints
         shutil.copy(notebook, root)
-    settings = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    # The "official Jupyter news?" toast would cover part of every screenshot.
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     port, token = free_port(), "browser-test-token"
     env = {
         **os.environ,
@@ -89,13 +84,10 @@ def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces"),
         "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "PYTHONPATH": str(ROOT),
     }
-    env.pop("TUTORIAL_AUTOPILOT", None)  # in the browser, the test clicks like a learner
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None",
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")

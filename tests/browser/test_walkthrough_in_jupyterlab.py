@@ -33,6 +33,11 @@ def open_and_run_all(page: Page, lab, notebook: str) -> None:
     page.get_by_text("Run All Cells", exact=True).click()
 
 
+def assert_no_news_toast(page: Page) -> None:
+    """`make install` turns JupyterLab's news question off for the project's lab (scripts/lab_overrides.py)."""
+    expect(page.get_by_text("official Jupyter news")).to_have_count(0)
+
+
 def click_idle_for_alice(page: Page) -> None:
     alice = page.locator(".jp-OutputArea-output .tr-worker-alice").first
     expect(alice).to_be_visible(timeout=WIDGET_TIMEOUT_MS)
@@ -55,6 +60,7 @@ def test_seed_step_accepts_with_an_assignment_instruction(page: Page, jupyter_la
     expect(status).to_contain_text("pending", timeout=WIDGET_TIMEOUT_MS)
     page.locator(".jp-OutputArea-output .tr-worker-controls").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "03_before_click.png"), full_page=False)
+    assert_no_news_toast(page)
 
     click_idle_for_alice(page)
 

@@ -18,17 +18,20 @@ from tutorial_helpers.local_taskrouter import make_client
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = ("AC" + "d" * 32, "durability-token")
 READY = re.compile(r"Local TaskRouter ready at (http://\S+)/v1")
+MODULE = [sys.executable, "-m", "tutorial_helpers.local_taskrouter"]
+# The console script pip put next to this interpreter (`local-taskrouter`).
+CONSOLE_SCRIPT = [str(Path(sys.executable).with_name("local-taskrouter"))]
 
 
 class Cli:
-    """`python -m tutorial_helpers.local_taskrouter` on a free port (--port 0) and a given data dir."""
+    """`python -m tutorial_helpers.local_taskrouter` (or `command`) on a free port and a given data dir."""
 
-    def __init__(self, data_dir: Path, *extra: str):
+    def __init__(self, data_dir: Path, *extra: str, command: list[str] = MODULE, cwd: Path = ROOT):
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tutorial_helpers.local_taskrouter", "--port", "0", "--data-dir", str(data_dir),
+            [*command, "--port", "0", "--data-dir", str(data_dir),
              "--account-sid", ACCOUNT[0], "--auth-token", ACCOUNT[1], *extra],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.lines: list[str] = []
         ready = threading.Event()
@@ -74,8 +77,8 @@ def cli(tmp_path):
     """Starts CLI processes on one data dir; whatever is still running at the end is killed."""
     started: list[Cli] = []
 
-    def start(*extra: str) -> Cli:
-        started.append(Cli(tmp_path / "data", *extra))
+    def start(*extra: str, **how) -> Cli:
+        started.append(Cli(tmp_path / "data", *extra, **how))
         return started[-1]
 
     yield start
@@ -151,6 +154,17 @@ def test_sigterm_stops_cleanly(cli):
     assert process.stop(signal.SIGTERM) == 0
     assert process.lines[-1].strip() == "Local TaskRouter stopped."
     assert "Traceback" not in process.proc.stderr.read()
+
+
+def test_the_installed_console_script_serves_from_any_directory(cli, tmp_path):
+    """`local-taskrouter` comes from the installed package, not from a checkout on the path."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    process = cli(command=CONSOLE_SCRIPT, cwd=elsewhere)
+    assert process.get("/_local/health")["service"] == "local-taskrouter"
+    assert process.stop(signal.SIGTERM) == 0
+    usage = subprocess.run([*CONSOLE_SCRIPT, "--help"], cwd=elsewhere, capture_output=True, text=True, timeout=30)
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: local-taskrouter")
 
 
 @pytest.mark.parametrize(("flags", "words"), [

@@ -1,7 +1,8 @@
-"""python -m tutorial_helpers.local_taskrouter --host 127.0.0.1 --port 8765 ..."""
+"""local-taskrouter --host 127.0.0.1 --port 8765 ...  (or python -m tutorial_helpers.local_taskrouter ...)"""
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -10,10 +11,16 @@ from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_d
 from .server import LocalTaskRouter
 
 
+def program_name() -> str:
+    """The name to show in usage lines: the console script's, or the `python -m` form."""
+    name = os.path.basename(sys.argv[0])
+    return name if name == "local-taskrouter" else "python -m tutorial_helpers.local_taskrouter"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sid, token = default_credentials()
     parser = argparse.ArgumentParser(
-        prog="python -m tutorial_helpers.local_taskrouter",
+        prog=program_name(),
         description="A local, persistent Twilio TaskRouter v1 for the tutorial notebooks.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST,

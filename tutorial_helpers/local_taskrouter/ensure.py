@@ -4,7 +4,6 @@
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -43,14 +42,12 @@ def ensure_running(
     data_dir = Path(data_dir or default_data_dir())
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     with open(log_path, "ab") as log:
         # A new session: the server outlives the notebook kernel or make target that started it.
         process = subprocess.Popen(
             [sys.executable, "-m", "tutorial_helpers.local_taskrouter", "--host", host, "--port", str(port),
              "--data-dir", str(data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
