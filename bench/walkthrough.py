@@ -1,7 +1,7 @@
 """Table 6: the whole walkthrough. Every notebook in notebooks/, in order, each in a fresh kernel.
 
 Local mode against one fresh TaskRouter shared by the notebooks in order, as a learner runs
-them; TUTORIAL_AUTOPILOT=1 makes the notebooks click their own widgets.
+them; tutorial_helpers.headless inserts the click on Alice's Idle button that a learner makes.
 """
 
 import os
@@ -26,7 +26,10 @@ def _run_one(path: Path, env: dict[str, str], cell_timeout: int) -> tuple[str, i
     import nbformat
     from nbclient import NotebookClient
 
+    from tutorial_helpers.headless import add_autopilot
+
     nb = nbformat.read(path, as_version=4)
+    add_autopilot(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     client = NotebookClient(nb, timeout=cell_timeout, startup_timeout=STARTUP_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
@@ -44,7 +47,7 @@ def run(ctx: Context) -> Table:
         ["notebook", "result", "code cells run", "seconds", "detail"],
         caption=(
             f"nbclient, cell timeout {ctx.cfg.cell_timeout} s; one fresh local TaskRouter for the whole walkthrough "
-            "(`LOCAL_TASKROUTER_URL`), `TUTORIAL_AUTOPILOT=1`; notebooks run in name order."
+            "(`LOCAL_TASKROUTER_URL`), the learner's click inserted; notebooks run in name order."
         ),
     )
     notebooks = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if not p.name.startswith("."))
@@ -55,10 +58,8 @@ def run(ctx: Context) -> Table:
     with ctx.server("walkthrough") as server:
         env = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "TUTORIAL_MODE": "local",
             "LOCAL_TASKROUTER_URL": server.base_url,
-            "TUTORIAL_AUTOPILOT": "1",
             # Local mode signs and authenticates with these; they must be the bench server's.
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,

@@ -2,7 +2,8 @@
 
 The notebooks find it through LOCAL_TASKROUTER_URL; XDG_DATA_HOME points into
 tmp_path so nothing here can touch the user's ~/.local data or port 8765.
-TUTORIAL_AUTOPILOT=1 lets the widget cell click Alice -> Idle as the learner would.
+Where the learner clicks Alice -> Idle, a cell inserted by tutorial_helpers.headless
+clicks the widget's button the same way; the notebooks carry no test hooks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
+from tutorial_helpers.headless import add_autopilot
 from tutorial_helpers.local_taskrouter import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, LocalTaskRouter
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -37,6 +39,9 @@ SECRETS = (
     DEFAULT_AUTH_TOKEN,
     base64.b64encode(f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}".encode()).decode(),
 )
+
+# Notebooks where the learner clicks Alice -> Idle, so a headless run inserts the click.
+CLICKED = {"02_accept_through_rest.ipynb", "03_accept_with_instruction.ipynb"}
 
 # Printed by a probe cell appended to notebook 03, after everything else ran in its kernel.
 PROBE = """
@@ -57,7 +62,6 @@ def local_tutorial(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("TUTORIAL_MODE", "local")
-    monkeypatch.setenv("TUTORIAL_AUTOPILOT", "1")
     with LocalTaskRouter(data_dir=tmp_path / "taskrouter") as tr:
         monkeypatch.setenv("LOCAL_TASKROUTER_URL", tr.base_url)
         yield tr
@@ -66,6 +70,7 @@ def local_tutorial(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
 def execute(name: str, *, twice: bool = False, probe: str | None = None) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in a fresh kernel; `twice` runs every code cell twice in a row."""
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    assert add_autopilot(nb) == (1 if name in CLICKED else 0), f"{name}: where does the learner click?"
     client = NotebookClient(
         nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     )
@@ -122,6 +127,7 @@ def test_committed_notebooks_are_clean() -> None:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, (name, cell.source[:60])
         assert nb.cells[0].cell_type == "markdown" and "What you will see" in nb.cells[0].source, name
+        assert "autopilot" not in nbformat.writes(nb), f"{name}: test hooks belong in the tests, not the lesson"
 
 
 def test_notebooks_in_order_end_with_the_task_assigned_and_alice_busy(local_tutorial: LocalTaskRouter) -> None:

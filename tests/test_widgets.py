@@ -18,8 +18,7 @@ from tutorial_helpers.widgets import (
 
 
 @pytest.fixture(autouse=True)
-def cleanup(monkeypatch):
-    monkeypatch.delenv("TUTORIAL_AUTOPILOT", raising=False)
+def cleanup():
     yield
     for widget in list(widgets._current.values()):
         widget.close()
@@ -67,12 +66,10 @@ def test_a_refused_click_is_explained_and_reverted(taskrouter):
     assert "pending reservations" in controls.labels["Alice"].value
 
 
-def test_autopilot_clicks_only_when_asked_and_only_from_offline(taskrouter, monkeypatch):
+def test_autopilot_clicks_like_the_learner_and_only_from_offline(taskrouter):
     tutorial = make_tutorial(taskrouter)
     controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, poll=False)
-    assert controls.autopilot("Alice", "Idle") is False  # a learner clicks herself
     assert tutorial.worker("Alice").activity_name == "Offline"
-    monkeypatch.setenv("TUTORIAL_AUTOPILOT", "1")
     assert controls.autopilot("Alice", "Idle") is True
     assert tutorial.worker("Alice").activity_name == "Idle" and controls.buttons["Alice"].value == "Idle"
     tutorial.set_activity("Alice", "Busy")

@@ -18,15 +18,15 @@ label), `tr-task-status` (inside: `tr-assignment-status`,
 `tr-reservation-status`, `tr-activity-alice`, `tr-status-path`) and
 `tr-callback-inspector` (inside: `tr-callback-answer`).
 
-Headless runs (TUTORIAL_AUTOPILOT=1) let `WorkerActivityControls.autopilot()`
-click the way the learner would; otherwise it does nothing.
+Headless runs (the tests, `make bench`) click with
+`WorkerActivityControls.autopilot()`, in a cell that `tutorial_helpers.headless`
+inserts: the notebooks themselves carry no such line.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -40,7 +40,6 @@ from tutorial_helpers.callback_server import CallbackEntry, CallbackLog
 from tutorial_helpers.client import clone_client
 from tutorial_helpers.workspace import ACTIVITIES, CALLBACK_PATH, QuickstartWorkspace
 
-AUTOPILOT_VARIABLE = "TUTORIAL_AUTOPILOT"
 LOCAL_INTERVAL = 0.4
 TWILIO_INTERVAL = 1.0
 MAX_IDLE_SECONDS = 20 * 60
@@ -63,11 +62,6 @@ TERMINAL = ("canceled", "completed")
 
 _current: dict[str, Any] = {}
 _current_lock = threading.Lock()
-
-
-def autopilot_enabled() -> bool:
-    """True in headless runs (TUTORIAL_AUTOPILOT=1), where nobody is there to click."""
-    return os.environ.get(AUTOPILOT_VARIABLE, "").strip().lower() in ("1", "true", "yes")
 
 
 def _replace_current(kind: str, widget: Any) -> None:
@@ -288,13 +282,11 @@ class WorkerActivityControls(_LiveBox):
             self.labels[name].value = self._describe(name, activity)
 
     def autopilot(self, name: str, activity: str) -> bool:
-        """Headless runs only (TUTORIAL_AUTOPILOT=1): click `activity` for `name`, as the learner would.
+        """For headless runs: click `activity` for `name`, exactly as the learner would.
 
         Clicks only while the worker is Offline, where the notebook put her, so a
         re-run cell does not click again. Returns True if it clicked.
         """
-        if not autopilot_enabled():
-            return False
         worker = self._ws.workers(self.worker_sids[name]).fetch()
         if worker.activity_name != "Offline":
             return False
