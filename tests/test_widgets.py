@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import ipywidgets
 import pytest
 from quickstart_support import ACCEPT, callback_app, make_tutorial, wait_until
+from twilio.base.exceptions import TwilioRestException
 
 from tutorial_helpers import widgets
 from tutorial_helpers.callback_server import CallbackEntry, CallbackLog, CallbackServer
@@ -37,7 +39,8 @@ def test_controls_click_moves_the_worker_through_the_sdk(taskrouter):
     tutorial = make_tutorial(taskrouter)
     controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, poll=False)
     assert "tr-worker-controls" in controls._dom_classes
-    rows = {c._dom_classes[0]: c for c in controls.children if c._dom_classes}
+    rows = {c._dom_classes[0]: c for c in controls.children if c._dom_classes[:1] != () and
+            c._dom_classes[0].startswith("tr-worker-")}
     assert set(rows) == {"tr-worker-alice", "tr-worker-bob"}
     alice = controls.buttons["Alice"]
     assert alice.options[:4] == ("Offline", "Idle", "Busy", "Reserved") and alice.value == "Offline"
@@ -63,7 +66,7 @@ def test_a_refused_click_is_explained_and_reverted(taskrouter):
     controls.buttons["Alice"].value = "Offline"  # refused: she has a pending reservation
     assert controls.buttons["Alice"].value == "Reserved"
     assert "Could not move Alice to Offline" in controls.labels["Alice"].value
-    assert "pending reservations" in controls.labels["Alice"].value
+    assert "pending reservations" in controls.note.value  # the reason wraps under the rows
 
 
 def test_autopilot_clicks_like_the_learner_and_only_from_offline(taskrouter):
@@ -122,7 +125,45 @@ def test_polling_stops_when_the_workspace_is_deleted(taskrouter):
     status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.02)
     tutorial.ws.delete()
     wait_until(lambda: not status.polling, what="the poller to stop")
-    assert "no longer knows" in status.html.value and "HTTP 404" in status.html.value
+    assert "This workspace was deleted (start over): run notebook 01" in status.html.value
+    assert "stopped watching" in status.html.value and "HTTP 404" not in status.html.value
+
+
+def test_controls_after_start_over_say_what_to_do_in_words(taskrouter):
+    """The worker list is a page the SDK fetches: its 404 is a bare TwilioException, not a REST error."""
+    tutorial = make_tutorial(taskrouter)
+    controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, interval=0.02)
+    tutorial.ws.delete()
+    wait_until(lambda: not controls.polling, what="the poller to stop")
+    assert "This workspace was deleted (start over): run notebook 01" in controls.note.value
+    assert "Unable to fetch page" not in controls.note.value and "tr-error" in controls.note.value
+    controls.buttons["Alice"].value = "Idle"  # a click after the reset
+    assert controls.labels["Alice"].value == "Could not move Alice to Idle (why: below)."
+    assert "run notebook 01 to build it again" in controls.note.value
+
+
+def test_a_task_tidied_away_is_not_mistaken_for_a_deleted_workspace(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    task = tutorial.spanish_task()
+    status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, poll=False)
+    tutorial.ws.tasks(task.sid).delete()
+    with pytest.raises(TwilioRestException) as missing:
+        status.refresh()
+    text = widgets.explain(missing.value, tutorial.ws, "this task")
+    assert text == "TaskRouter no longer has this task: run the notebook again from the cell that created it."
+
+
+def test_every_live_widget_carries_the_restart_message_for_the_frontend(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    task = tutorial.spanish_task()
+    made = [WorkerActivityControls(tutorial.client, tutorial.quickstart, poll=False),
+            TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, poll=False),
+            CallbackInspector(CallbackLog())]
+    for widget in made:
+        assert "tr-live" in widget._dom_classes
+        styles = [c.value for c in widget.children if isinstance(c, ipywidgets.HTML) and "<style>" in c.value]
+        assert len(styles) == 1 and ".tr-live.jupyter-widgets-disconnected::after" in styles[0]
+        assert "The kernel was restarted" in styles[0]
 
 
 def test_a_rerun_replaces_the_previous_widget(taskrouter):
@@ -163,6 +204,17 @@ def test_inspector_explains_refused_requests_and_stops_following():
     inspector.stop("done")
     log.append(entry(TaskSid="WT-after"))
     assert "WT-after" not in inspector.html.value
+
+
+def test_inspector_for_a_task_hides_the_previous_runs_callbacks():
+    log = CallbackLog()
+    log.append(entry(TaskSid="WTold"))  # the same server, an earlier run of the notebook
+    inspector = CallbackInspector(log, task_sid="WTnew")
+    assert "(0 request(s))" in inspector.html.value and "No callback yet" in inspector.html.value
+    assert "1 earlier request(s) about other tasks (an earlier run) are not shown" in inspector.html.value
+    assert "WTold" not in inspector.html.value
+    log.append(entry(TaskSid="WTnew"))
+    assert "for task <code>WTnew</code> (1 request(s))" in inspector.html.value
 
 
 def test_answer_text_normalises_json_only():

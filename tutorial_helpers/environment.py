@@ -26,6 +26,9 @@ from tutorial_helpers.settings import Settings, SettingsError, load_settings
 
 __all__ = ["SetupError", "SettingsError", "prepare", "ensure_local_taskrouter", "verify_credentials"]
 
+# Set once this process ran prepare(): a notebook's first cell (kernel_hints reads it after a restart).
+prepared = False
+
 
 class SetupError(RuntimeError):
     """The chosen TaskRouter cannot be used yet; the message says what to do."""
@@ -54,6 +57,8 @@ def prepare(
         notes.append("credentials accepted")
     if not quiet:
         print(f"{settings.describe()}" + (f" ({'; '.join(notes)})" if notes else "") + ".")
+    global prepared
+    prepared = True
     return settings
 
 

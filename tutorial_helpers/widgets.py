@@ -10,7 +10,13 @@ JupyterLab with ipykernel 7). The two polling widgets ask the TaskRouter every
 0.4 s (1 s against real Twilio) while the frontend shows them, and stop after
 20 minutes without a change; the inspector follows the CallbackLog without
 polling. Re-running a cell replaces the previous widget of the same kind,
-which stops updating and says so.
+which stops updating and says so. The inspector shows only the callbacks for
+the task it was made for, so a re-run does not show the previous run's.
+
+Errors say in one sentence what happened and what to do, and wrap inside the
+widget. After a kernel restart the frontend marks every widget
+disconnected; a CSS rule each widget carries then says so in words, since no
+Python runs for a dead kernel's widgets.
 
 Stable CSS classes for the browser tests: `tr-worker-controls`,
 `tr-worker-alice` / `tr-worker-bob` (one row each: name, buttons, status
@@ -59,6 +65,15 @@ EVENT_STATUS = {
     "task.completed": "completed",
 }
 TERMINAL = ("canceled", "completed")
+# Shown by the frontend alone: after a restart, nothing in Python can update these widgets.
+STYLE = """<style>
+.tr-live.jupyter-widgets-disconnected::after {
+  content: "The kernel was restarted (or stopped), so this widget no longer reaches it: \
+run the notebook from the top (Run > Run All Cells).";
+  display: block; color: #b00; font-weight: bold; white-space: normal; margin: 4px 0;
+}
+.tr-live .tr-note, .tr-live .tr-error { white-space: normal; overflow-wrap: anywhere; max-width: 60em; }
+</style>"""
 
 _current: dict[str, Any] = {}
 _current_lock = threading.Lock()
@@ -72,10 +87,45 @@ def _replace_current(kind: str, widget: Any) -> None:
         previous.stop("replaced by the newer copy from the cell's latest run")
 
 
-def _error_text(exc: BaseException) -> str:
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an SDK error: TwilioRestException, or a list page that failed."""
     if isinstance(exc, TwilioRestException):
-        return f"TaskRouter said (HTTP {exc.status}): {exc.msg}"
+        return exc.status
+    if isinstance(exc, TwilioException) and len(exc.args) > 1:
+        return getattr(exc.args[1], "status_code", None)  # TwilioException("Unable to fetch page", response)
+    return None
+
+
+def explain(exc: BaseException, workspace: Any | None = None, what: str = "this resource") -> str:
+    """One sentence for the learner: what happened, and what to do about it.
+
+    A 404 is told apart by asking whether the workspace itself still exists:
+    start over deletes the workspace, while TaskRouter deletes finished tasks
+    on its own after a while.
+    """
+    status = http_status(exc)
+    if status == 404:
+        if workspace is not None and _gone(workspace):
+            return ("This workspace was deleted (start over): run notebook 01 to build it again, then this "
+                    "notebook from the top.")
+        return f"TaskRouter no longer has {what}: run the notebook again from the cell that created it."
+    if status is not None:
+        message = exc.msg if isinstance(exc, TwilioRestException) else "the request failed"
+        return f"TaskRouter answered HTTP {status}: {message}"
+    if isinstance(exc, (OSError, TwilioException)) or "Connection" in type(exc).__name__:
+        return ("TaskRouter did not answer: is it still running? Run this notebook's first cell again "
+                "(in local mode it starts the local TaskRouter).")
     return f"{type(exc).__name__}: {exc}"
+
+
+def _gone(workspace: Any) -> bool:
+    try:
+        workspace.fetch()
+    except TwilioException as exc:
+        return http_status(exc) == 404
+    except OSError:
+        return False
+    return False
 
 
 class _Poller:
@@ -119,14 +169,12 @@ class _Poller:
             try:
                 if self._step():
                     last_change = time.monotonic()
-            except TwilioRestException as exc:
-                self._on_error(exc)
-                if exc.status == 404:  # deleted (a reset) or purged: nothing more to watch
-                    self._stop.set()
-                    self._on_stop("stopped watching: TaskRouter no longer knows this resource")
-                    return
             except Exception as exc:  # never let the thread die silently
                 self._on_error(exc)
+                if http_status(exc) == 404:  # deleted (start over) or purged: nothing more to watch
+                    self._stop.set()
+                    self._on_stop("stopped watching.")
+                    return
             if time.monotonic() - last_change > self._max_idle:
                 self._stop.set()
                 minutes = round(self._max_idle / 60)
@@ -139,6 +187,7 @@ class _LiveBox(widgets.VBox):
     kind = "live"
 
     def _start_polling(self, client: Client, interval: float | None, poll: bool) -> None:
+        self.add_class("tr-live")
         self._created = time.monotonic()
         self._view_count = 0  # ask the frontend to count its views of this widget
         if interval is None:
@@ -212,6 +261,7 @@ class WorkerActivityControls(_LiveBox):
         self.buttons: dict[str, widgets.ToggleButtons] = {}
         self.labels: dict[str, widgets.Label] = {}
         self.note = widgets.HTML("")
+        self.note.add_class("tr-note")
         rows = []
         current = {w.friendly_name: w for w in self._ws.workers.list()}
         for name in workers:
@@ -235,9 +285,19 @@ class WorkerActivityControls(_LiveBox):
             self.buttons[name], self.labels[name] = buttons, label
             rows.append(row)
         self.worker_sids = {name: current[name].sid for name in self.buttons}
-        super().__init__(rows + [self.note])
+        legend = widgets.HTML(self._legend())
+        legend.add_class("tr-legend")
+        super().__init__(rows + [legend, self.note, widgets.HTML(STYLE)])
         self.add_class("tr-worker-controls")
         self._start_polling(client, interval, poll)
+
+    def _legend(self) -> str:
+        names = [n for n in self.activity_sids if n not in ACTIVITIES]
+        if not names:
+            return ""
+        # Twilio creates these with every Workspace; the quickstart uses Idle and Offline instead.
+        return (f"<small><i>{' and '.join(html.escape(n) for n in names)}: activities every new Workspace "
+                "starts with; the quickstart does not use them.</i></small>")
 
     def _describe(self, name: str, activity: str | None) -> str:
         availability = "available" if self.available.get(activity or "") else "not available"
@@ -263,11 +323,15 @@ class WorkerActivityControls(_LiveBox):
         try:
             worker = self._ws.workers(self.worker_sids[name]).update(activity_sid=self.activity_sids[activity])
         except (TwilioException, OSError) as exc:
-            label.value = f"Could not move {name} to {activity}. {_error_text(exc)}"
+            label.value = f"Could not move {name} to {activity} (why: below)."
+            self.note.value = (f"<span class='tr-error' style='color:#b00'>Could not move {html.escape(name)} to "
+                               f"{html.escape(activity)}. {html.escape(explain(exc, self._ws, name))}</span>")
             if previous is not None:
                 self._show_activity(name, previous, keep_label=True)
             return False
         self._show_activity(name, worker.activity_name)
+        if "tr-error" in self.note.value:
+            self.note.value = ""
         return True
 
     def _show_activity(self, name: str, activity: str | None, keep_label: bool = False) -> None:
@@ -314,15 +378,17 @@ class WorkerActivityControls(_LiveBox):
             if self.buttons[name].value != worker.activity_name or self.labels[name].value != text:
                 self._show_activity(name, worker.activity_name)
                 changed = True
-        if self.note.value.startswith("<span class='tr-error'"):
+        if "tr-error" in self.note.value:
             self.note.value = ""
         return changed
 
     def _show_error(self, exc: BaseException) -> None:
-        self.note.value = f"<span class='tr-error'>Could not read the workers: {html.escape(_error_text(exc))}</span>"
+        self.note.value = (f"<span class='tr-error' style='color:#b00'>Could not read the workers. "
+                           f"{html.escape(explain(exc, self._poll_ws, 'the workers'))}</span>")
 
     def _show_note(self, text: str) -> None:
-        self.note.value = f"<i>{html.escape(text)}</i>"
+        error = self.note.value if "tr-error" in self.note.value else ""  # why it stopped stays in view
+        self.note.value = f"{error} <i>{html.escape(text)}</i>".strip()
 
 
 class TaskStatusView(_LiveBox):
@@ -352,7 +418,7 @@ class TaskStatusView(_LiveBox):
         self._error = ""
         self.state: dict[str, Any] = {}
         self.html = widgets.HTML("Reading the task…")
-        super().__init__([self.html])
+        super().__init__([self.html, widgets.HTML(STYLE)])
         self.add_class("tr-task-status")
         self._render_lock = threading.Lock()
         try:
@@ -430,7 +496,7 @@ class TaskStatusView(_LiveBox):
             self.html.value = f"<table>{table}</table>{footer}"
 
     def _show_error(self, exc: BaseException) -> None:
-        self._error = f"Could not read the task: {_error_text(exc)}"
+        self._error = f"Could not read the task. {explain(exc, self._ws, 'this task')}"
         if self.state:
             self._render()
         else:
@@ -468,21 +534,27 @@ def _event_ms(event: Any) -> int:
 class CallbackInspector(widgets.VBox):
     """The latest requests to the callback server: what TaskRouter sent and what we answered.
 
+    With `task_sid`, only the callbacks about that task: the server outlives a
+    re-run of the notebook, and its log still holds the previous run's requests.
     Follows `CallbackLog.subscribe`; the listener runs on the request's thread,
     so it only formats a little HTML and sets one trait.
     """
 
     kind = "callback-inspector"
 
-    def __init__(self, log: CallbackLog, *, limit: int = 3, path: str | None = None) -> None:
+    def __init__(
+        self, log: CallbackLog, *, task_sid: str | None = None, limit: int = 3, path: str | None = None
+    ) -> None:
         self.callback_log = log
+        self.task_sid = task_sid
         self.limit = limit
         self.path = path
         self.html = widgets.HTML()
         self._note = ""
         self._lock = threading.Lock()
-        super().__init__([self.html])
+        super().__init__([self.html, widgets.HTML(STYLE)])
         self.add_class("tr-callback-inspector")
+        self.add_class("tr-live")
         self.render()
         log.subscribe(self._on_entry)
         _replace_current(self.kind, self)
@@ -503,7 +575,8 @@ class CallbackInspector(widgets.VBox):
         super().close()
 
     def render(self) -> None:
-        entries = [e for e in self.callback_log.entries() if self.path is None or e.path == self.path]
+        logged = [e for e in self.callback_log.entries() if self.path is None or e.path == self.path]
+        entries = [e for e in logged if self.task_sid is None or e.params.get("TaskSid") == self.task_sid]
         shown = list(reversed(entries))[: self.limit]
         if shown:
             body = "".join(render_entry(e, expanded=(i == 0)) for i, e in enumerate(shown))
@@ -515,10 +588,15 @@ class CallbackInspector(widgets.VBox):
                 f"<i>No callback yet. When TaskRouter reserves a worker it POSTs to {CALLBACK_PATH}; "
                 "the request and your answer appear here.</i>"
             )
+        others = len(logged) - len(entries)
+        if others:
+            body += (f"<div style='color:#888'><i>{others} earlier request(s) about other tasks (an earlier run) "
+                     "are not shown.</i></div>")
         if self._note:
             body += f"<div><i>{html.escape(self._note)}</i></div>"
+        about = f" for task {_code(self.task_sid)}" if self.task_sid else ""
         with self._lock:
-            self.html.value = f"<div><b>Callback inspector</b> ({len(entries)} request(s))</div>{body}"
+            self.html.value = f"<div><b>Callback inspector</b>{about} ({len(entries)} request(s))</div>{body}"
 
 
 def answer_text(entry: CallbackEntry) -> str:
