@@ -5,18 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCAL_TASKROUTER_PORT ?= 8765
 LAB_PORT ?= 8888
+# The learner's own copy of notebooks/ (git-ignored): JupyterLab saves outputs there, never into the tracked files.
+MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab test lint bench browser clean
+.PHONY: install lab stop reset fresh-notebooks test lint bench browser clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml scripts/lab_overrides.py
+$(STAMP): requirements.txt pyproject.toml scripts/venv_defaults.py
+	@echo "Installing the pinned packages and this project into $(VENV) (about a minute the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# The pinned, tested set, and this project as a package (editable: the notebooks import it from here).
 	@# setuptools warns that an editable install can be shadowed by a same-named folder: not a problem here.
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -r requirements.txt -e .
-	$(BIN)/python scripts/lab_overrides.py
+	$(BIN)/python scripts/venv_defaults.py
 	touch $(STAMP)
 
 # Debian's chromium for the JupyterLab browser tests; nothing downloads a browser.
@@ -27,11 +29,26 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install browser lint
+	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab in chromium (about two minutes)."
 	$(BIN)/python -m pytest
 
 lab: install
+	@$(BIN)/python -m tutorial_helpers.working_copy sync notebooks $(MY_NOTEBOOKS)
 	$(BIN)/python -m tutorial_helpers.local_taskrouter.ensure --port $(LOCAL_TASKROUTER_PORT)
-	$(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	@echo "The local TaskRouter keeps running after JupyterLab stops (Ctrl-C twice); 'make stop' stops it."
+	$(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# Stop the local TaskRouter that `make lab` started; its data stays for next time.
+stop: install
+	$(BIN)/local-taskrouter --stop --port $(LOCAL_TASKROUTER_PORT)
+
+# Start over: delete the tutorial's Workspace (asks first; YES=1 does not).
+reset: install
+	$(BIN)/python -m tutorial_helpers.reset $(if $(YES),--yes,)
+
+# Start over with the notebooks: fresh copies in my-notebooks/, yours moved aside (asks first; YES=1 does not).
+fresh-notebooks: install
+	$(BIN)/python -m tutorial_helpers.working_copy fresh notebooks $(MY_NOTEBOOKS) $(if $(YES),--yes,)
 
 bench: install
 	$(BIN)/python -m bench

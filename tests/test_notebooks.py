@@ -125,7 +125,11 @@ def test_committed_notebooks_are_clean() -> None:
         assert "widgets" not in nb.metadata, name
         for cell in nb.cells:
             if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, (name, cell.source[:60])
+                assert cell.outputs == [] and cell.execution_count is None, (
+                    f"notebooks/{name} has outputs saved into it (a notebook run and saved in place). "
+                    "`git restore notebooks/` brings back the committed, clean files; `make lab` opens your "
+                    "own copies in my-notebooks/, so saving there never touches notebooks/."
+                )
         assert nb.cells[0].cell_type == "markdown" and "What you will see" in nb.cells[0].source, name
         assert "autopilot" not in nbformat.writes(nb), f"{name}: test hooks belong in the tests, not the lesson"
 
@@ -171,6 +175,20 @@ def test_every_cell_can_run_twice(local_tutorial: LocalTaskRouter, name: str) ->
     assert ws.tasks.list(assignment_status=["pending", "reserved"]) == []  # no task left behind
     if name.startswith("03"):
         assert_seed_step_done(local_tutorial, probe_result(nb))
+
+
+def test_a_cell_run_after_a_restart_says_to_run_from_the_top(local_tutorial: LocalTaskRouter) -> None:
+    """make install loads tutorial_helpers.kernel_hints into the venv's kernels (scripts/venv_defaults.py)."""
+    nb = nbformat.read(NOTEBOOKS / "03_accept_with_instruction.ipynb", as_version=4)
+    later = next(c for c in nb.cells if c.cell_type == "code" and "workspace.tasks(task.sid).fetch()" in c.source)
+    nb.cells = [later]  # a fresh kernel, and the learner runs a cell from the middle
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    with pytest.raises(CellExecutionError) as failure:
+        client.execute()
+    assert "This kernel has not run the notebook's first cell" in str(failure.value)
+    assert "Run the notebook from the top" in str(failure.value)
+    assert "Traceback" not in str(failure.value)
 
 
 def test_twilio_mode_misconfiguration_is_explained_without_touching_the_network(

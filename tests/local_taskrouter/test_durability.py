@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tutorial_helpers.local_taskrouter import make_client
+from tutorial_helpers.local_taskrouter.ensure import stop_running
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = ("AC" + "d" * 32, "durability-token")
@@ -165,6 +166,25 @@ def test_the_installed_console_script_serves_from_any_directory(cli, tmp_path):
     assert process.stop(signal.SIGTERM) == 0
     usage = subprocess.run([*CONSOLE_SCRIPT, "--help"], cwd=elsewhere, capture_output=True, text=True, timeout=30)
     assert usage.returncode == 0 and usage.stdout.startswith("usage: local-taskrouter")
+
+
+def test_stop_ends_the_standalone_server_and_keeps_its_data(cli, tmp_path):
+    process = cli()
+    ws = process.client().taskrouter.v1.workspaces.create(friendly_name="Kept")
+    port = process.base_url.rsplit(":", 1)[1]
+    stop = subprocess.run([*CONSOLE_SCRIPT, "--stop", "--port", port], capture_output=True, text=True, timeout=60)
+    assert stop.returncode == 0 and "Stopped the local TaskRouter" in stop.stdout
+    assert process.proc.wait(timeout=15) == 0
+    again = subprocess.run([*CONSOLE_SCRIPT, "--stop", "--port", port], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "nothing to stop" in again.stdout
+    assert cli().client().taskrouter.v1.workspaces(ws.sid).fetch().friendly_name == "Kept"
+
+
+def test_stop_never_kills_a_program_that_runs_the_server_inside_it(taskrouter):
+    """An in-process server (a test, a notebook kernel) does not say its pid: --stop refuses."""
+    code, message = stop_running("127.0.0.1", taskrouter.port)
+    assert code == 1 and "runs inside another program" in message
+    assert requests.get(f"{taskrouter.base_url}/_local/health", timeout=5).json()["status"] == "ok"
 
 
 @pytest.mark.parametrize(("flags", "words"), [

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_data_dir
+from .ensure import stop_running
 from .server import LocalTaskRouter
 
 
@@ -37,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="its auth token, also the key that signs callbacks (default: "
                              "$TWILIO_AUTH_TOKEN, else a fixed local token)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--stop", action="store_true",
+                        help="stop the local TaskRouter running at --host/--port (its data is kept)")
     args = parser.parse_args(argv)
     sid = args.account_sid
     if not (len(sid) == 34 and sid.startswith("AC") and all(c in "0123456789abcdefABCDEF"
@@ -53,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.stop:
+        code, message = stop_running(args.host, args.port)
+        print(message, file=sys.stderr if code else sys.stdout)
+        return code
     router = LocalTaskRouter(args.data_dir, args.host, args.port, args.account_sid,
-                             args.auth_token)
+                             args.auth_token, standalone=True)
     try:
         router.start()
     except OSError as exc:

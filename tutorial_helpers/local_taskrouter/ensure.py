@@ -4,6 +4,8 @@
 """
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,6 +63,36 @@ def ensure_running(
             )
         time.sleep(0.1)
     raise LocalTaskRouterUnavailable(f"the local TaskRouter did not answer on {base_url} within {READY_TIMEOUT:g} s")
+
+
+def stop_running(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = 15.0) -> tuple[int, str]:
+    """Stop the standalone local TaskRouter at host:port (SIGTERM: it finishes and closes cleanly).
+
+    Returns (exit code, one line for the user). Its data dir is kept.
+    """
+    base_url = f"http://{host}:{port}"
+    try:
+        health = requests.get(f"{base_url}/_local/health", timeout=2).json()
+    except (requests.RequestException, ValueError):
+        return 0, f"No local TaskRouter is running at {base_url}; nothing to stop."
+    if health.get("service") != "local-taskrouter":
+        return 1, f"{base_url} is not a local TaskRouter; nothing stopped."
+    pid = health.get("pid")
+    if not isinstance(pid, int):
+        return 1, (f"The local TaskRouter at {base_url} runs inside another program (a test or a notebook "
+                   "kernel); stop that program instead.")
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return 0, f"The local TaskRouter at {base_url} has just stopped."
+    except PermissionError:
+        return 1, f"The local TaskRouter at {base_url} (pid {pid}) belongs to another user; it was not stopped."
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_running(base_url):
+            return 0, f"Stopped the local TaskRouter at {base_url} (its data is kept; `make lab` starts it again)."
+        time.sleep(0.1)
+    return 1, f"The local TaskRouter at {base_url} (pid {pid}) did not stop within {timeout:g} s."
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -505,7 +505,8 @@ def list_alerts() -> Response:
 
 
 def health() -> Response:
-    return reply({"status": "ok", "service": "local-taskrouter"})
+    # A standalone server (the CLI) also says its pid, so `local-taskrouter --stop` can stop it.
+    return reply({"status": "ok", "service": "local-taskrouter", **current_app.config.get("PROCESS", {})})
 
 
 __all__ = ["render"]

@@ -7,6 +7,7 @@ callback dispatcher and serves them with werkzeug in a background thread.
 
 import hmac
 import logging
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -91,6 +92,7 @@ class LocalTaskRouter:
         account_sid: str | None = None,
         auth_token: str | None = None,
         extra_accounts: dict[str, str] | None = None,
+        standalone: bool = False,
     ):
         default_sid, default_token = default_credentials()
         self.account_sid = account_sid or default_sid
@@ -104,6 +106,9 @@ class LocalTaskRouter:
         self._accounts = {self.account_sid: self.auth_token, **(extra_accounts or {})}
         self._server = None
         self._thread: threading.Thread | None = None
+        # The CLI's own process: /_local/health names its pid, so --stop can stop it. Never in-process,
+        # where that pid would be the test run's or the notebook kernel's.
+        self.standalone = standalone
 
     @property
     def port(self) -> int:
@@ -124,6 +129,8 @@ class LocalTaskRouter:
         self.backend = Backend(self.store, self.clock, self.timers, self._accounts)
         self.dispatcher = Dispatcher(self.backend)
         self.app = create_app(self.backend)
+        if self.standalone:
+            self.app.config["PROCESS"] = {"pid": os.getpid()}
         self._server = make_server(
             self.host, self._port, self.app, threaded=True, request_handler=_QuietHandler
         )
