@@ -72,8 +72,11 @@ def test_find_returns_none_for_an_incomplete_workspace(client):
     quickstart = build_quickstart(client)
     client.taskrouter.v1.workspaces(quickstart.workspace_sid).workers(quickstart.workers["Bob"]).delete()
     assert find_quickstart(client) is None
-    assert find_or_build_quickstart(client).workspace_sid == quickstart.workspace_sid
+    rebuilt = find_or_build_quickstart(client)
+    assert rebuilt.workspace_sid == quickstart.workspace_sid
+    assert rebuilt.how_found.startswith("Built the workspace just now")
     assert find_quickstart(client) is not None
+    assert find_or_build_quickstart(client).how_found == "Found the workspace notebook 01 built"
 
 
 def test_find_by_name(client):

@@ -47,6 +47,28 @@ from tutorial_helpers.workspace import (
 )
 
 POLL_SECONDS = 0.1
+STEP_02 = "02_accept_through_rest.ipynb"
+STEP_03 = "03_accept_with_instruction.ipynb"
+# The headings a message sends the learner back to, by notebook. tests/test_notebook_references.py checks that
+# each is a heading of that notebook, so renaming a heading cannot leave a message pointing nowhere.
+HEADINGS: dict[str, dict[str, str]] = {
+    STEP_02: {
+        "route": "1. The assignment callback answers `{}`",
+        "offline": "2. Alice goes Offline",
+        "task": "3. Create a Task",
+    },
+    STEP_03: {
+        "offline": "1. Alice in a non-available Activity",
+        "task": "2. Create another Task",
+        "route": "3. Answer the callback with an assignment instruction",
+        "start over": "Start over",
+    },
+}
+
+
+def again_from(notebook: str, part: str) -> str:
+    """'run the cells again from "<heading>"', naming a heading that exists in `notebook`."""
+    return f"run this notebook's cells again from the heading \"{HEADINGS[notebook][part]}\""
 
 
 @dataclass
@@ -161,7 +183,8 @@ def check_workspace(client: Client, callback_url: str | None = None) -> CheckRes
     if workspace.multi_task_enabled:
         problems.append("The workspace is multi-tasking: Alice would never become Busy. Run the workspace cell "
                         "again (it sets MultiTaskEnabled=false); if Twilio refuses to switch an existing "
-                        "workspace, delete it (the reset cell at the end of notebook 03) and run this notebook again.")
+                        f"workspace, delete it (\"{HEADINGS[STEP_03]['start over']}\" at the end of notebook 03, "
+                        "or `make reset`) and run this notebook again.")
     ws = tr.workspaces(workspace.sid)
 
     activities = {a.friendly_name: a for a in ws.activities.list()}
@@ -311,9 +334,9 @@ def check_step_02(
             if seen.entry is not None and _answer_problem(seen.entry) is None:
                 return CheckResult(False, title, "your callback accepted the reservation, not the REST API.",
                                    seen.lines(worker),
-                                   ["In this step the route answers {} so that you accept through REST; "
-                                    "run the route cell of this notebook again, then the cells after it."]), True
-        common = _common_verdict(title, seen, worker, quickstart)
+                                   ["In this step the route answers {} so that you accept through REST: "
+                                    f"{again_from(STEP_02, 'route')}."]), True
+        common = _common_verdict(title, seen, worker, STEP_02)
         if common is not None:
             return common
         res = seen.reservation
@@ -346,7 +369,7 @@ def check_step_03(
         except TwilioException as exc:
             return _api_failure(title, exc), True
         seen.entry = _callback_for(server, task_sid)
-        common = _common_verdict(title, seen, worker, quickstart)
+        common = _common_verdict(title, seen, worker, STEP_03)
         if common is not None:
             return common
         entry = seen.entry
@@ -355,8 +378,7 @@ def check_step_03(
                 return CheckResult(False, title, "the task is assigned, but not by your callback's answer.",
                                    seen.lines(worker),
                                    ["This kernel's server never saw the callback for this task: was the "
-                                    "reservation accepted through REST? Run the cells again from "
-                                    "'Alice goes offline'."]), True
+                                    f"reservation accepted through REST? {again_from(STEP_03, 'offline')}."]), True
             hints = [f"TaskRouter has not called this kernel's server yet. The workflow must call "
                      f"{server.url_for('/assignment_callback')}: run the cell that updates the workflow."]
             hints += _local_alerts(client, quickstart, seen)
@@ -366,8 +388,8 @@ def check_step_03(
         if answer_problem is not None:
             hints = [answer_problem, *_local_alerts(client, quickstart, seen)]
             if seen.reservation is not None and seen.reservation.reservation_status == "pending":
-                hints.append(f"The reservation now waits for REST or its timeout: put {worker} Offline, fix the "
-                             "route, and run the cells again from 'Alice goes offline'.")
+                hints.append(f"The reservation now waits for REST or its timeout: fix the route, then put {worker} "
+                             f"Offline again: {again_from(STEP_03, 'offline')}.")
             return CheckResult(False, title, "your callback did not accept the reservation.",
                                seen.lines(worker), hints), True
         return _assigned_verdict(
@@ -378,15 +400,13 @@ def check_step_03(
     return _wait(evaluate, timeout)
 
 
-def _common_verdict(title: str, seen: _Seen, worker: str,
-                    quickstart: QuickstartWorkspace) -> tuple[CheckResult, bool] | None:
+def _common_verdict(title: str, seen: _Seen, worker: str, notebook: str) -> tuple[CheckResult, bool] | None:
     """The verdicts both steps share: a task that is gone, or a worker who was never made available."""
     status = seen.task.assignment_status
     if status in ("canceled", "completed"):
         return CheckResult(False, title, f"this task is {status}.", seen.lines(worker),
                            [f"Reason given: {seen.task.reason or '(none)'}. A later run's tidy-up cancels "
-                            "waiting tasks and completes assigned ones: run this notebook's cells again from "
-                            "'Alice goes Offline'."]), True
+                            f"waiting tasks and completes assigned ones: {again_from(notebook, 'offline')}."]), True
     if status == "pending" and not seen.worker.available:
         return CheckResult(False, title, f"{worker} is still {seen.worker.activity_name}, so nobody can take the task.",
                            seen.lines(worker),
@@ -395,7 +415,7 @@ def _common_verdict(title: str, seen: _Seen, worker: str,
         return CheckResult(False, title, f"{worker} is available but has not been offered the task yet.",
                            seen.lines(worker),
                            ["If this lasts, another task may be waiting ahead of it, or the task is in another "
-                            "queue: run the cells again from the task cell (it tidies up older tasks)."]), False
+                            f"queue: {again_from(notebook, 'task')} (its first line tidies up older tasks)."]), False
     return None
 
 

@@ -351,12 +351,16 @@ class WorkerActivityControls(_LiveBox):
         Clicks only while the worker is Offline, where the notebook put her, so a
         re-run cell does not click again. Returns True if it clicked.
         """
-        worker = self._ws.workers(self.worker_sids[name]).fetch()
-        if worker.activity_name != "Offline":
+        if self.current_activity(name) != "Offline":
             return False
-        self._show_activity(name, worker.activity_name)
         self.buttons[name].value = activity  # exactly what a click does
         return True
+
+    def current_activity(self, name: str) -> str:
+        """`name`'s activity as TaskRouter has it now (the buttons follow it too)."""
+        worker = self._ws.workers(self.worker_sids[name]).fetch()
+        self._show_activity(name, worker.activity_name)
+        return worker.activity_name
 
     def refresh(self) -> bool:
         """Read the workers' activities from TaskRouter; True if any changed."""

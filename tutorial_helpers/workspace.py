@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twilio.rest import Client
@@ -51,6 +51,8 @@ class QuickstartWorkspace:
     workers: dict[str, str] = field(default_factory=dict)  # "Alice" -> "WK..."
     queues: dict[str, str] = field(default_factory=dict)  # "Spanish" -> "WQ..."
     assignment_callback_url: str | None = None
+    # For the learner, from find_or_build_quickstart: did this notebook find the workspace or build it?
+    how_found: str = field(default="", compare=False)
 
     def activity_name(self, sid: str | None) -> str | None:
         return next((name for name, value in self.activities.items() if value == sid), None)
@@ -162,8 +164,15 @@ def build_quickstart(client: Client, assignment_callback_url: str | None = None)
 
 
 def find_or_build_quickstart(client: Client) -> QuickstartWorkspace:
-    """What notebook 01 built; if it is missing or incomplete, build it now the same way."""
-    return find_quickstart(client) or build_quickstart(client)
+    """What notebook 01 built; if it is missing or incomplete, build it now the same way.
+
+    `how_found` says which, in words, for the notebook to print.
+    """
+    found = find_quickstart(client)
+    if found is not None:
+        return replace(found, how_found="Found the workspace notebook 01 built")
+    return replace(build_quickstart(client),
+                   how_found="Built the workspace just now, the way notebook 01 does (it was missing or incomplete)")
 
 
 def tidy_up_tasks(client: Client, quickstart: QuickstartWorkspace) -> dict[str, list[str]]:

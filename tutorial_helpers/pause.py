@@ -1,0 +1,46 @@
+"""Where the learner must act, Run All stops in a way that reads as a pause, not as a failure.
+
+    pause_for_click(controls, "Alice", "Idle")
+
+A click on a widget button is handled by the kernel, which cannot handle it
+while a cell is still running: so a notebook cannot wait inside a cell for the
+click. It stops Run All instead, by raising `YourTurn`, and says so in words.
+The box shows Alice's buttons again right there, because JupyterLab scrolls to
+the cell where Run All stopped.
+"""
+
+from __future__ import annotations
+
+import html
+
+from IPython.display import HTML, display
+
+from tutorial_helpers.widgets import WorkerActivityControls
+
+CONTINUE = "Run > Run Selected Cell and All Below"
+
+
+class YourTurn(Exception):
+    """Run All stops here on purpose: the next move is the learner's."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this line instead of a traceback: the box above says the rest.
+        return [f"\u23f8 Paused on purpose, not an error: {self}"]
+
+
+def pause_for_click(controls: WorkerActivityControls, worker: str = "Alice", activity: str = "Idle",
+                    *, waiting_in: str = "Offline") -> None:
+    """Carry on if `worker` has left `waiting_in` (the learner clicked); otherwise stop Run All, kindly."""
+    current = controls.current_activity(worker)
+    if current != waiting_in:
+        print(f"{worker} is {current}: you clicked. On to the next cell.")
+        return
+    display(HTML(
+        "<div class='tr-pause' style='border-left:4px solid #1976d2; background:#e3f2fd; padding:8px 12px; "
+        "margin:4px 0'>"
+        f"<b>Your turn.</b> Click <b>{html.escape(activity)}</b> on {html.escape(worker)}'s row (here, or in the "
+        f"widget above). Then click this cell and choose <b>{CONTINUE}</b> to run the rest of the notebook."
+        "</div>"
+    ))
+    display(controls)  # the same buttons, a second view: JupyterLab scrolled here
+    raise YourTurn(f"click {activity} for {worker}, then {CONTINUE}.")
