@@ -75,20 +75,21 @@ def test_refused_local_credentials_are_explained(taskrouter):
 
 
 @pytest.mark.parametrize(
-    ("present", "missing"),
+    ("present", "needs"),
     [
-        ({}, ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN"]),
-        ({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "secret-token"}, ["NGROK_AUTHTOKEN"]),
+        ({}, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and NGROK_AUTHTOKEN. Enter them"),
+        ({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "secret-token"}, "NGROK_AUTHTOKEN. Enter it"),
     ],
     ids=["nothing", "no-ngrok-token"],
 )
-def test_twilio_misconfiguration_fails_before_the_network(monkeypatch, no_network, present, missing):
+def test_twilio_misconfiguration_fails_before_the_network(monkeypatch, no_network, present, needs):
     for name, value in present.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as err:
         prepare("twilio", prompt=False)
     message = str(err.value)
-    assert f"Twilio mode needs {', '.join(missing)}." in message
+    assert f"Twilio mode needs {needs} in notebook 00's settings form" in message
+    assert "To go back to local mode" in message and "TUTORIAL_MODE=local" in message
     assert "secret-token" not in message
 
 

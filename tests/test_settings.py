@@ -110,7 +110,7 @@ def test_example_placeholders_count_as_missing(tmp_path):
     env.write_text(example.read_text())
     with pytest.raises(SettingsError) as err:
         load_settings("twilio", env_file=env, prompt=False)
-    assert "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, NGROK_AUTHTOKEN" in str(err.value)
+    assert "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and NGROK_AUTHTOKEN" in str(err.value)
 
 
 def test_prompt_asks_for_missing_values(monkeypatch):

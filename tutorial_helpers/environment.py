@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from tutorial_helpers.local_taskrouter.ensure import LocalTaskRouterUnavailable, ensure_running, is_running
-from tutorial_helpers.settings import Settings, SettingsError, load_settings
+from tutorial_helpers.settings import BACK_TO_LOCAL, Settings, SettingsError, load_settings
 
 __all__ = ["SetupError", "SettingsError", "prepare", "ensure_local_taskrouter", "verify_credentials"]
 
@@ -105,7 +105,8 @@ def verify_credentials(settings: Settings, timeout: float = 10.0) -> None:
             )
         raise SetupError(
             "Twilio refused TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN (HTTP 401). Copy both again from "
-            "https://console.twilio.com (Account Info) into .env or the environment, then restart the kernel."
+            "https://console.twilio.com (Account Info) into notebook 00's settings form, .env or the environment, "
+            f"then restart the kernel. {BACK_TO_LOCAL}"
         )
     if not answer.ok:
         raise SetupError(f"{settings.taskrouter_url} answered HTTP {answer.status_code}. {_advice(settings)}")
@@ -114,7 +115,7 @@ def verify_credentials(settings: Settings, timeout: float = 10.0) -> None:
 def _advice(settings: Settings) -> str:
     if settings.mode == "local":
         return "Is the local TaskRouter still running? Run this cell again to start it."
-    return "Check your internet connection."
+    return f"Check your internet connection. {BACK_TO_LOCAL}"
 
 
 def _is_loopback(host: str) -> bool:

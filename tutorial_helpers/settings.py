@@ -29,6 +29,11 @@ TWILIO_TASKROUTER_URL = "https://taskrouter.twilio.com"
 TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Every twilio-mode failure ends with the way back.
+BACK_TO_LOCAL = (
+    "To go back to local mode (no account, no internet): choose local in notebook 00's settings form and restart "
+    "the kernel, or set TUTORIAL_MODE=local."
+)
 _SID_SHAPE = re.compile(r"AC[0-9a-fA-F]{32}")
 
 
@@ -98,10 +103,11 @@ def load_settings(
             found[name] = value or _ask(name)
     missing = [name for name, value in found.items() if not value]
     if missing:
+        names = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        it = "them" if len(missing) > 1 else "it"
         raise SettingsError(
-            f"Twilio mode needs {', '.join(missing)}. Set them in the environment or in a "
-            f".env file (copy {REPO_ROOT / '.env.example'} to .env and fill it in), "
-            "or use the default local mode."
+            f"Twilio mode needs {names}. Enter {it} in notebook 00's settings form (it writes {env_path()}), "
+            f"or set {it} in the environment or in a .env file (see .env.example). {BACK_TO_LOCAL}"
         )
     _check_sid(found["TWILIO_ACCOUNT_SID"], "TWILIO_ACCOUNT_SID")
     return Settings(
@@ -111,6 +117,19 @@ def load_settings(
         found["NGROK_AUTHTOKEN"],
         base_url,
     )
+
+
+def env_path() -> Path:
+    """The .env file these settings are read from, and the one the settings form writes.
+
+    The first that exists of ./.env (the notebook's folder) and the project's
+    .env; else the project's (in a checkout), else ./.env.
+    """
+    candidates = [Path.cwd() / ".env", REPO_ROOT / ".env"]
+    for path in candidates:
+        if path.is_file():
+            return path
+    return candidates[1] if (REPO_ROOT / "pyproject.toml").is_file() else candidates[0]
 
 
 def _read_values(env_file: str | Path | None) -> dict[str, str]:
