@@ -19,7 +19,7 @@ def test_run_all_stops_until_alice_has_left_offline(taskrouter, capsys, monkeypa
     assert "Your turn." in box.data and "Run Selected Cell and All Below" in box.data
     assert buttons is controls  # the same buttons again, where JupyterLab scrolled
     assert paused.value._render_traceback_() == [
-        "\u23f8 Paused on purpose, not an error: click Idle for Alice, then Run > Run Selected Cell and All Below."]
+        "Paused on purpose, not an error: click Idle for Alice, then Run > Run Selected Cell and All Below."]
     tutorial.set_activity("Alice", "Idle")  # the learner's click, by any route
     pause_for_click(controls, "Alice", "Idle")
     assert "you clicked. On to the next cell." in capsys.readouterr().out

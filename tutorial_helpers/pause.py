@@ -25,7 +25,7 @@ class YourTurn(Exception):
 
     def _render_traceback_(self) -> list[str]:
         # IPython shows this line instead of a traceback: the box above says the rest.
-        return [f"\u23f8 Paused on purpose, not an error: {self}"]
+        return [f"Paused on purpose, not an error: {self}"]
 
 
 def pause_for_click(controls: WorkerActivityControls, worker: str = "Alice", activity: str = "Idle",

@@ -72,6 +72,9 @@ STYLE = """<style>
 run the notebook from the top (Run > Run All Cells).";
   display: block; color: #b00; font-weight: bold; white-space: normal; margin: 4px 0;
 }
+.tr-live.jupyter-widgets-disconnected::before, .tr-live .jupyter-widgets-disconnected::before {
+  content: none; display: none;
+}
 .tr-live .tr-note, .tr-live .tr-error { white-space: normal; overflow-wrap: anywhere; max-width: 60em; }
 </style>"""
 
