@@ -115,7 +115,7 @@ def explain(exc: BaseException, workspace: Any | None = None, what: str = "this 
     if status is not None:
         message = exc.msg if isinstance(exc, TwilioRestException) else "the request failed"
         return f"TaskRouter answered HTTP {status}: {message}"
-    if isinstance(exc, (OSError, TwilioException)) or "Connection" in type(exc).__name__:
+    if isinstance(exc, OSError):  # requests' connection errors included
         return ("TaskRouter did not answer: is it still running? Run this notebook's first cell again "
                 "(in local mode it starts the local TaskRouter).")
     return f"{type(exc).__name__}: {exc}"
@@ -124,10 +124,8 @@ def explain(exc: BaseException, workspace: Any | None = None, what: str = "this 
 def _gone(workspace: Any) -> bool:
     try:
         workspace.fetch()
-    except TwilioException as exc:
+    except (TwilioException, OSError) as exc:
         return http_status(exc) == 404
-    except OSError:
-        return False
     return False
 
 
