@@ -13,10 +13,10 @@ import heapq
 from collections.abc import Iterator
 from typing import Any
 
-from .clock import iso
-from .expressions import compile_expression
-from .routing import Target, sort_key_for
-from .state import Row, new_sid
+from ..clock import iso
+from ..expressions import compile_expression
+from ..routing import Target, sort_key_for
+from ..state import Row, new_sid
 
 
 class Matching:

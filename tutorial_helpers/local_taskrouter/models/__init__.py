@@ -12,14 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .clock import Clock, iso
-from .exceptions import InvalidParameter, NotFound, PreconditionFailed
-from .expressions import ExpressionError, compile_expression
+from ..clock import Clock, iso
+from ..exceptions import InvalidParameter, NotFound, PreconditionFailed
+from ..expressions import ExpressionError, compile_expression
+from ..routing import WorkflowConfig, parse_configuration
+from ..state import Row, State, new_sid
+from ..store import Store
+from ..timers import Timers
 from .matching import Matching
-from .routing import WorkflowConfig, parse_configuration
-from .state import Row, State, new_sid
-from .store import Store
-from .timers import Timers
 
 log = logging.getLogger(__name__)
 
