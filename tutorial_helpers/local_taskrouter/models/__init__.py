@@ -9,30 +9,33 @@ available, never by polling. Callbacks and timers are started after commit.
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from ..clock import Clock, iso
-from ..exceptions import InvalidParameter, NotFound, PreconditionFailed
-from ..expressions import ExpressionError, compile_expression
+from ..exceptions import InvalidParameter, NotFound
 from ..routing import WorkflowConfig, parse_configuration
-from ..state import Row, State, new_sid
+from ..state import Row, new_sid
 from ..store import Store
 from ..timers import Timers
+from .base import (
+    MAX_ASSIGNMENT_ATTEMPTS,
+    MAX_RESERVATION_TIMEOUT,
+    MAX_TASK_QUEUES,
+    MAX_TASK_TIMEOUT,
+    MAX_WORKERS,
+    TERMINAL_TASK_RETENTION,
+    BackendBase,
+    bind,
+    etag,
+    json_object,
+    resource_path,
+    valid_expression,
+    valid_friendly_name,
+)
 from .matching import Matching
 
 log = logging.getLogger(__name__)
 
-MAX_ATTRIBUTES_CHARS = 4096
-MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits
-MAX_FRIENDLY_NAME = 64
-MAX_RESERVATION_TIMEOUT = 86_400
-MAX_TASK_TIMEOUT = 1_209_600
-MAX_WORKERS = 15_000
-MAX_TASK_QUEUES = 5_000
-MAX_ASSIGNMENT_ATTEMPTS = 1_000
-TERMINAL_TASK_RETENTION = 300  # terminal tasks disappear 5 minutes later
-LAST_REPRESENTABLE_TIME = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31, minus room for timers
 
 DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
 DEFAULT_TASK_CHANNELS = (
@@ -46,107 +49,32 @@ TASK_STATUSES = ("pending", "reserved", "assigned", "wrapping", "completed", "ca
 ACTIVE_RESERVATION = ("pending", "accepted", "wrapping")
 
 
-def _depth(value: Any) -> int:
-    """How deeply containers nest, measured without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, level + 1))
-        deepest = max(deepest, level)
-    return deepest
 
 
-def json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dict:
-    if len(text) > limit:
-        raise InvalidParameter(f"{what} is longer than {limit} characters")
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}") from None
-    except RecursionError:  # json refuses very deep nesting this way; it is bad input, not a bug
-        raise InvalidParameter(f"{what} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep") from None
-    if not isinstance(value, dict):
-        raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}")
-    if _depth(value) > MAX_ATTRIBUTES_DEPTH:
-        # Parsed attributes are stored (json.dumps) and walked by expressions, both recursively;
-        # near Python's recursion limit that would fail later, on some other request, as a 500.
-        raise InvalidParameter(f"{what} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep")
-    return value
 
 
-def _friendly_name(value: str | None, what: str = "FriendlyName", required: bool = True) -> str:
-    if value is None or not value.strip():
-        if required:
-            raise InvalidParameter(f"{what} is required")
-        return value or ""
-    if len(value) > MAX_FRIENDLY_NAME:
-        raise InvalidParameter(f"{what} is longer than {MAX_FRIENDLY_NAME} characters")
-    return value
 
 
-def _check_expression(text: str, what: str) -> None:
-    try:
-        compile_expression(text)
-    except ExpressionError as exc:
-        raise InvalidParameter(f"{what}: {exc}") from None
 
 
-class Backend(Matching):
+class Backend(Matching, BackendBase):
     """All state of one local TaskRouter; thread-safe through the state's lock."""
 
     def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
-        self.state = State(store)
-        self.clock = clock
-        self.timers = timers
-        self.accounts = accounts
-        # Set by the server: dispatcher.assignment(ws, reservation, params) / .event(...)
-        self.on_assignment: Callable[[Row, Row, Row], None] = lambda *a: None
-        self.on_event: Callable[[Row, Row], None] = lambda *a: None
+        super().__init__(store, clock, timers, accounts)
         self._configs: dict[str, tuple[str, WorkflowConfig]] = {}
         self._members: dict[str, tuple[tuple[str, int], frozenset[str]]] = {}
         self._worker_versions: dict[str, int] = {}
 
     # ------------------------------------------------------------------ helpers
 
-    def now(self) -> float:
-        return self.clock.now()
 
-    def _stamp(self) -> dict:
-        now = iso(self.now())
-        return {"date_created": now, "date_updated": now}
 
-    def _touch(self, row: Row, **changes: Any) -> Row:
-        return self.state.update(row, date_updated=iso(self.now()), **changes)
 
-    def _bump(self, row: Row, **changes: Any) -> Row:
-        """Update a row that carries an ETag (task, worker, reservation)."""
-        return self._touch(row, _version=row.get("_version", 0) + 1, **changes)
 
-    def workspace(self, account_sid: str, ws_sid: str) -> Row:
-        row = self.state.rows.get(ws_sid)
-        if not row or row["_kind"] != "workspace" or row["account_sid"] != account_sid:
-            raise NotFound(f"/Workspaces/{ws_sid}")
-        return row
 
-    def child(self, account_sid: str, ws_sid: str, kind: str, sid: str, path: str) -> Row:
-        self.workspace(account_sid, ws_sid)
-        row = self.state.rows.get(sid)
-        if not row or row["_kind"] != kind or row.get("workspace_sid") != ws_sid:
-            raise NotFound(f"/Workspaces/{ws_sid}/{path}/{sid}")
-        return row
 
-    def children(self, account_sid: str, ws_sid: str, kind: str) -> list[Row]:
-        self.workspace(account_sid, ws_sid)
-        return list(self.state.of(ws_sid, kind).values())
 
-    def _activity(self, ws: Row, sid: str | None, what: str) -> Row:
-        row = self.state.rows.get(sid or "")
-        if not row or row["_kind"] != "activity" or row["workspace_sid"] != ws["sid"]:
-            raise InvalidParameter(f"{what} {sid!r} is not an Activity of this Workspace")
-        return row
 
     def config(self, workflow: Row) -> WorkflowConfig:
         """The parsed configuration, cached by its text (so a rolled-back update re-parses)."""
@@ -157,18 +85,7 @@ class Backend(Matching):
             self._configs[workflow["sid"]] = cached
         return cached[1]
 
-    @staticmethod
-    def check_etag(row: Row, if_match: str | None) -> None:
-        if if_match is not None and if_match.strip('"') != etag(row):
-            raise PreconditionFailed(etag(row), if_match)
 
-    def _unique_name(self, ws_sid: str, kind: str, name: str, what: str, skip: str = "") -> None:
-        lowered = name.lower()
-        for row in self.state.of(ws_sid, kind).values():
-            if row["friendly_name"].lower() == lowered and row["sid"] != skip:
-                raise InvalidParameter(
-                    f"{what} named {name} already exists for workspace {ws_sid}"
-                )
 
     # ------------------------------------------------------------------ events
 
@@ -270,7 +187,7 @@ class Backend(Matching):
         template: str | None = None,
         prioritize_queue_order: str | None = None,
     ) -> Row:
-        friendly_name = _friendly_name(friendly_name)
+        friendly_name = valid_friendly_name(friendly_name)
         if template not in (None, "NONE", "FIFO"):
             raise InvalidParameter(f"Template must be NONE or FIFO, got {template!r}")
         if prioritize_queue_order not in (None, "FIFO", "LIFO"):
@@ -325,7 +242,7 @@ class Backend(Matching):
             ws = self.workspace(account_sid, sid)
             changes: dict[str, Any] = {}
             if params.get("friendly_name") is not None:
-                changes["friendly_name"] = _friendly_name(params["friendly_name"])
+                changes["friendly_name"] = valid_friendly_name(params["friendly_name"])
             for field in ("event_callback_url", "events_filter"):
                 if params.get(field) is not None:
                     changes[field] = params[field] or None
@@ -383,7 +300,7 @@ class Backend(Matching):
     ) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
-            name = _friendly_name(friendly_name)
+            name = valid_friendly_name(friendly_name)
             self._unique_name(ws_sid, "activity", name, "Activity")
             return dict(self._insert_activity(ws, name, True if available is None else available))
 
@@ -393,7 +310,7 @@ class Backend(Matching):
         with self.state.unit():
             row = self.child(account_sid, ws_sid, "activity", sid, "Activities")
             if friendly_name is not None:
-                name = _friendly_name(friendly_name)
+                name = valid_friendly_name(friendly_name)
                 self._unique_name(ws_sid, "activity", name, "Activity", skip=sid)
                 self._touch(row, friendly_name=name)
                 self._rename_activity(ws_sid, row)
@@ -463,8 +380,8 @@ class Backend(Matching):
     ) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
-            name = _friendly_name(friendly_name)
-            unique = _friendly_name(unique_name, "UniqueName")
+            name = valid_friendly_name(friendly_name)
+            unique = valid_friendly_name(unique_name, "UniqueName")
             for row in self.state.of(ws_sid, "task_channel").values():
                 if row["unique_name"] == unique:
                     raise InvalidParameter(f"TaskChannel with UniqueName {unique} already exists")
@@ -481,7 +398,7 @@ class Backend(Matching):
             row = self.child(account_sid, ws_sid, "task_channel", sid, "TaskChannels")
             changes: dict[str, Any] = {}
             if params.get("friendly_name") is not None:
-                changes["friendly_name"] = _friendly_name(params["friendly_name"])
+                changes["friendly_name"] = valid_friendly_name(params["friendly_name"])
             if params.get("channel_optimized_routing") is not None:
                 changes["channel_optimized_routing"] = params["channel_optimized_routing"]
             self._touch(row, **changes)
@@ -530,7 +447,7 @@ class Backend(Matching):
     ) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
-            name = _friendly_name(friendly_name)
+            name = valid_friendly_name(friendly_name)
             self._unique_name(ws_sid, "worker", name, "Worker")
             if len(self.state.of(ws_sid, "worker")) >= MAX_WORKERS:
                 raise InvalidParameter(f"A Workspace holds at most {MAX_WORKERS} Workers")
@@ -583,7 +500,7 @@ class Backend(Matching):
             self.check_etag(worker, if_match)
             changes: dict[str, Any] = {}
             if friendly_name is not None:
-                name = _friendly_name(friendly_name)
+                name = valid_friendly_name(friendly_name)
                 self._unique_name(ws_sid, "worker", name, "Worker", skip=sid)
                 changes["friendly_name"] = name
             if attributes is not None:
@@ -750,7 +667,7 @@ class Backend(Matching):
     def _queue_params(self, ws: Row, params: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if params.get("target_workers") is not None:
-            _check_expression(params["target_workers"], "TargetWorkers")
+            valid_expression(params["target_workers"], "TargetWorkers")
             out["target_workers"] = params["target_workers"]
         mrw = params.get("max_reserved_workers")
         if mrw is not None:
@@ -775,7 +692,7 @@ class Backend(Matching):
     def create_task_queue(self, account_sid: str, ws_sid: str, **params: Any) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
-            name = _friendly_name(params.get("friendly_name"))
+            name = valid_friendly_name(params.get("friendly_name"))
             self._unique_name(ws_sid, "task_queue", name, "Queue")
             if len(self.state.of(ws_sid, "task_queue")) >= MAX_TASK_QUEUES:
                 raise InvalidParameter(f"A Workspace holds at most {MAX_TASK_QUEUES} TaskQueues")
@@ -794,7 +711,7 @@ class Backend(Matching):
             ws = self.state.rows[ws_sid]
             changes = self._queue_params(ws, params)
             if params.get("friendly_name") is not None:
-                changes["friendly_name"] = _friendly_name(params["friendly_name"])
+                changes["friendly_name"] = valid_friendly_name(params["friendly_name"])
                 self._unique_name(ws_sid, "task_queue", changes["friendly_name"], "Queue", skip=sid)
             self._touch(queue, **changes)
             if "friendly_name" in changes:
@@ -882,7 +799,7 @@ class Backend(Matching):
     def create_workflow(self, account_sid: str, ws_sid: str, **params: Any) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
-            name = _friendly_name(params.get("friendly_name"))
+            name = valid_friendly_name(params.get("friendly_name"))
             if params.get("configuration") is None:
                 raise InvalidParameter("Configuration is required")
             checked = self._workflow_params(ws, params)
@@ -905,7 +822,7 @@ class Backend(Matching):
             checked = self._workflow_params(ws, params)
             parsed = checked.pop("_parsed", None)
             if params.get("friendly_name") is not None:
-                checked["friendly_name"] = _friendly_name(params["friendly_name"])
+                checked["friendly_name"] = valid_friendly_name(params["friendly_name"])
             self._touch(workflow, **checked)
             if "friendly_name" in checked:
                 for task in self.state.of(ws_sid, "task").values():
@@ -1317,10 +1234,6 @@ class Backend(Matching):
 
     # ------------------------------------------------------------------ timers
 
-    def _schedule(self, due: float | None, handler: Callable[[str, str], None], ws_sid: str,
-                  sid: str) -> None:
-        if due is not None:
-            self.state.after_commit(lambda: self.timers.schedule(due, lambda: handler(ws_sid, sid)))
 
     def _reservation_timed_out(self, ws_sid: str, res_sid: str) -> None:
         with self.state.unit():
@@ -1376,7 +1289,7 @@ class Backend(Matching):
         for row in list(self.state.rows.values()):
             kind, ws_sid = row["_kind"], row.get("workspace_sid")
             if kind == "reservation" and row["reservation_status"] == "pending" and row.get("_timeout_at"):
-                self.timers.schedule(row["_timeout_at"], _bind(self._reservation_timed_out, ws_sid, row["sid"]))
+                self.timers.schedule(row["_timeout_at"], bind(self._reservation_timed_out, ws_sid, row["sid"]))
             elif kind == "task":
                 for field, handler in (
                     ("_expires_at", self._expire_task),
@@ -1384,7 +1297,7 @@ class Backend(Matching):
                     ("_delete_at", self._purge_task),
                 ):
                     if row.get(field):
-                        self.timers.schedule(row[field], _bind(handler, ws_sid, row["sid"]))
+                        self.timers.schedule(row[field], bind(handler, ws_sid, row["sid"]))
 
     # ------------------------------------------------------------------ alerts
 
@@ -1432,18 +1345,6 @@ class Backend(Matching):
 
     # ------------------------------------------------------------------ clock
 
-    def advance_clock(self, seconds: float) -> float:
-        if seconds < 0:
-            raise InvalidParameter("AdvanceSeconds must be a non-negative integer: the clock only moves forward")
-        if self.now() + seconds > LAST_REPRESENTABLE_TIME:
-            # Past year 9999 no date can be written, so every later request would fail.
-            raise InvalidParameter(f"AdvanceSeconds {seconds:g} would move the clock past 9999-12-31")
-        with self.state.unit():
-            offset = self.clock.offset + seconds
-            self.state.set_meta("clock_offset", repr(offset))
-        self.clock.advance(seconds)
-        self.timers.wait_idle()
-        return offset
 
     # ------------------------------------------------------------------ listing
 
@@ -1460,27 +1361,10 @@ class Backend(Matching):
         return row
 
 
-def _bind(handler: Callable[[str, str], None], a: str, b: str) -> Callable[[], None]:
-    return lambda: handler(a, b)
 
 
-def etag(row: Row) -> str:
-    return str(row.get("_version", 0))
 
 
-def resource_path(row: Row) -> str:
-    """The resource's path under /v1 (reservations: the task path)."""
-    ws = row.get("workspace_sid")
-    kind = row["_kind"]
-    return {
-        "workspace": lambda: f"/Workspaces/{row['sid']}",
-        "activity": lambda: f"/Workspaces/{ws}/Activities/{row['sid']}",
-        "task_channel": lambda: f"/Workspaces/{ws}/TaskChannels/{row['sid']}",
-        "worker": lambda: f"/Workspaces/{ws}/Workers/{row['sid']}",
-        "worker_channel": lambda: f"/Workspaces/{ws}/Workers/{row['worker_sid']}/Channels/{row['sid']}",
-        "task_queue": lambda: f"/Workspaces/{ws}/TaskQueues/{row['sid']}",
-        "workflow": lambda: f"/Workspaces/{ws}/Workflows/{row['sid']}",
-        "task": lambda: f"/Workspaces/{ws}/Tasks/{row['sid']}",
-        "reservation": lambda: f"/Workspaces/{ws}/Tasks/{row['task_sid']}/Reservations/{row['sid']}",
-        "event": lambda: f"/Workspaces/{ws}/Events/{row['sid']}",
-    }[kind]()
+
+
+__all__ = ["Backend", "TASK_STATUSES", "etag", "json_object", "resource_path"]

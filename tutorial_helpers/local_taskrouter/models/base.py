@@ -1,0 +1,193 @@
+"""What every resource module shares: the state it works on, lookups, stamps, ETags, timers, validators.
+
+`BackendBase` declares the shared state with its types; the resource modules
+are mixins over it, and `Backend` (models/__init__.py) composes them. Every
+verb runs in one unit of work (`state.unit()`), so it happens entirely or not
+at all; callbacks and timers start only after the unit commits.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..clock import Clock, iso
+from ..exceptions import InvalidParameter, NotFound, PreconditionFailed
+from ..expressions import ExpressionError, compile_expression
+from ..state import Row, State
+from ..store import Store
+from ..timers import Timers
+
+MAX_ATTRIBUTES_CHARS = 4096
+MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits
+MAX_FRIENDLY_NAME = 64
+MAX_RESERVATION_TIMEOUT = 86_400
+MAX_TASK_TIMEOUT = 1_209_600
+MAX_WORKERS = 15_000
+MAX_TASK_QUEUES = 5_000
+MAX_ASSIGNMENT_ATTEMPTS = 1_000
+TERMINAL_TASK_RETENTION = 300  # terminal tasks disappear 5 minutes later
+LAST_REPRESENTABLE_TIME = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31, minus room for timers
+
+
+class BackendBase:
+    """The shared state of one local TaskRouter, and the helpers every resource module uses."""
+
+    state: State
+    clock: Clock
+    timers: Timers
+    accounts: dict[str, str]
+    # Set by the server: dispatcher.assignment(workflow, reservation, params) / .event(workspace, event)
+    on_assignment: Callable[[Row, Row, dict], None]
+    on_event: Callable[[Row, Row], None]
+
+    def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
+        self.state = State(store)
+        self.clock = clock
+        self.timers = timers
+        self.accounts = accounts
+        self.on_assignment = lambda *a: None
+        self.on_event = lambda *a: None
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def _stamp(self) -> dict:
+        now = iso(self.now())
+        return {"date_created": now, "date_updated": now}
+
+    def _touch(self, row: Row, **changes: Any) -> Row:
+        return self.state.update(row, date_updated=iso(self.now()), **changes)
+
+    def _bump(self, row: Row, **changes: Any) -> Row:
+        """Update a row that carries an ETag (task, worker, reservation)."""
+        return self._touch(row, _version=row.get("_version", 0) + 1, **changes)
+
+    def workspace(self, account_sid: str, ws_sid: str) -> Row:
+        row = self.state.rows.get(ws_sid)
+        if not row or row["_kind"] != "workspace" or row["account_sid"] != account_sid:
+            raise NotFound(f"/Workspaces/{ws_sid}")
+        return row
+
+    def child(self, account_sid: str, ws_sid: str, kind: str, sid: str, path: str) -> Row:
+        self.workspace(account_sid, ws_sid)
+        row = self.state.rows.get(sid)
+        if not row or row["_kind"] != kind or row.get("workspace_sid") != ws_sid:
+            raise NotFound(f"/Workspaces/{ws_sid}/{path}/{sid}")
+        return row
+
+    def children(self, account_sid: str, ws_sid: str, kind: str) -> list[Row]:
+        self.workspace(account_sid, ws_sid)
+        return list(self.state.of(ws_sid, kind).values())
+
+    def _activity(self, ws: Row, sid: str | None, what: str) -> Row:
+        row = self.state.rows.get(sid or "")
+        if not row or row["_kind"] != "activity" or row["workspace_sid"] != ws["sid"]:
+            raise InvalidParameter(f"{what} {sid!r} is not an Activity of this Workspace")
+        return row
+
+    @staticmethod
+    def check_etag(row: Row, if_match: str | None) -> None:
+        if if_match is not None and if_match.strip('"') != etag(row):
+            raise PreconditionFailed(etag(row), if_match)
+
+    def _unique_name(self, ws_sid: str, kind: str, name: str, what: str, skip: str = "") -> None:
+        lowered = name.lower()
+        for row in self.state.of(ws_sid, kind).values():
+            if row["friendly_name"].lower() == lowered and row["sid"] != skip:
+                raise InvalidParameter(
+                    f"{what} named {name} already exists for workspace {ws_sid}"
+                )
+
+    def _schedule(self, due: float | None, handler: Callable[[str, str], None], ws_sid: str,
+                  sid: str) -> None:
+        """Call handler(ws_sid, sid) at `due` on the one clock, once this unit of work commits."""
+        if due is not None:
+            self.state.after_commit(lambda: self.timers.schedule(due, lambda: handler(ws_sid, sid)))
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the one clock forward; every timer that becomes due fires before this returns."""
+        if seconds < 0:
+            raise InvalidParameter("AdvanceSeconds must be a non-negative integer: the clock only moves forward")
+        if self.now() + seconds > LAST_REPRESENTABLE_TIME:
+            # Past year 9999 no date can be written, so every later request would fail.
+            raise InvalidParameter(f"AdvanceSeconds {seconds:g} would move the clock past 9999-12-31")
+        with self.state.unit():
+            offset = self.clock.offset + seconds
+            self.state.set_meta("clock_offset", repr(offset))
+        self.clock.advance(seconds)
+        self.timers.wait_idle()
+        return offset
+
+
+def _depth(value: Any) -> int:
+    """How deeply containers nest, measured without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest
+
+
+def json_object(text: str, what: str, limit: int = MAX_ATTRIBUTES_CHARS) -> dict:
+    if len(text) > limit:
+        raise InvalidParameter(f"{what} is longer than {limit} characters")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}") from None
+    except RecursionError:  # json refuses very deep nesting this way; it is bad input, not a bug
+        raise InvalidParameter(f"{what} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep") from None
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"{what} must be a JSON object, got {text[:80]!r}")
+    if _depth(value) > MAX_ATTRIBUTES_DEPTH:
+        # Parsed attributes are stored (json.dumps) and walked by expressions, both recursively;
+        # near Python's recursion limit that would fail later, on some other request, as a 500.
+        raise InvalidParameter(f"{what} is nested more than {MAX_ATTRIBUTES_DEPTH} levels deep")
+    return value
+
+
+def valid_friendly_name(value: str | None, what: str = "FriendlyName", required: bool = True) -> str:
+    if value is None or not value.strip():
+        if required:
+            raise InvalidParameter(f"{what} is required")
+        return value or ""
+    if len(value) > MAX_FRIENDLY_NAME:
+        raise InvalidParameter(f"{what} is longer than {MAX_FRIENDLY_NAME} characters")
+    return value
+
+
+def valid_expression(text: str, what: str) -> None:
+    try:
+        compile_expression(text)
+    except ExpressionError as exc:
+        raise InvalidParameter(f"{what}: {exc}") from None
+
+
+def bind(handler: Callable[[str, str], None], a: str, b: str) -> Callable[[], None]:
+    return lambda: handler(a, b)
+
+
+def etag(row: Row) -> str:
+    return str(row.get("_version", 0))
+
+
+def resource_path(row: Row) -> str:
+    """The resource's path under /v1 (reservations: the task path)."""
+    ws = row.get("workspace_sid")
+    kind = row["_kind"]
+    return {
+        "workspace": lambda: f"/Workspaces/{row['sid']}",
+        "activity": lambda: f"/Workspaces/{ws}/Activities/{row['sid']}",
+        "task_channel": lambda: f"/Workspaces/{ws}/TaskChannels/{row['sid']}",
+        "worker": lambda: f"/Workspaces/{ws}/Workers/{row['sid']}",
+        "worker_channel": lambda: f"/Workspaces/{ws}/Workers/{row['worker_sid']}/Channels/{row['sid']}",
+        "task_queue": lambda: f"/Workspaces/{ws}/TaskQueues/{row['sid']}",
+        "workflow": lambda: f"/Workspaces/{ws}/Workflows/{row['sid']}",
+        "task": lambda: f"/Workspaces/{ws}/Tasks/{row['sid']}",
+        "reservation": lambda: f"/Workspaces/{ws}/Tasks/{row['task_sid']}/Reservations/{row['sid']}",
+        "event": lambda: f"/Workspaces/{ws}/Events/{row['sid']}",
+    }[kind]()
