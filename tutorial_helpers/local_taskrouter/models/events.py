@@ -1,0 +1,168 @@
+"""Events and alerts: what happened, newest first, and what went wrong with a callback.
+
+Every transition records an event in the same unit of work as the change; the
+event callback (if the workspace has one and its EventsFilter lets the type
+through) is sent after commit. Events live only in SQLite (state.append_event).
+"""
+
+import logging
+from typing import Any
+
+from ..clock import iso
+from ..exceptions import NotFound
+from ..state import Row, new_sid
+from .base import (
+    BackendBase,
+    resource_path,
+)
+
+log = logging.getLogger(__name__)
+
+
+class EventsMixin(BackendBase):
+    def _event(
+        self,
+        ws: Row,
+        event_type: str,
+        resource: Row,
+        description: str,
+        data: dict[str, Any],
+    ) -> None:
+        now = self.now()
+        resource_type = {
+            "task_queue": "taskqueue",
+            "task_channel": "taskchannel",
+        }.get(resource["_kind"], resource["_kind"])
+        event_data = {
+            "workspace_sid": ws["sid"],
+            "workspace_name": ws["friendly_name"],
+            "account_sid": ws["account_sid"],
+            **data,
+        }
+        row = {
+            "sid": new_sid("EV"),
+            "account_sid": ws["account_sid"],
+            "workspace_sid": ws["sid"],
+            "actor_sid": ws["sid"],
+            "actor_type": "workspace",
+            "description": description,
+            "event_data": event_data,
+            "event_date": iso(now),
+            "event_date_ms": int(now * 1000),
+            "event_type": event_type,
+            "resource_sid": resource["sid"],
+            "resource_type": resource_type,
+            "_resource_path": resource_path(resource),
+            "source": "twilio",
+            "source_ip_address": "127.0.0.1",
+        }
+        self.state.append_event(row)
+        wanted = ws.get("events_filter")
+        if ws.get("event_callback_url") and (
+            not wanted or event_type in [x.strip() for x in wanted.split(",")]
+        ):
+            snapshot = dict(row)
+            workspace = dict(ws)
+            self.state.after_commit(lambda: self.on_event(workspace, snapshot))
+
+
+    def task_data(self, task: Row) -> dict[str, Any]:
+        return {
+            "task_sid": task["sid"],
+            "task_attributes": task["attributes"],
+            "task_age": self.task_age(task),
+            "task_priority": task["priority"],
+            "task_assignment_status": task["assignment_status"],
+            "task_queue_sid": task["task_queue_sid"],
+            "task_queue_name": task["task_queue_friendly_name"],
+            "task_queue_entered_date": task["task_queue_entered_date"],
+            "workflow_sid": task["workflow_sid"],
+            "workflow_name": task["workflow_friendly_name"],
+            "task_channel_sid": task["task_channel_sid"],
+            "task_channel_unique_name": task["task_channel_unique_name"],
+            "task_date_created": task["date_created"],
+            "task_timeout": task["timeout"],
+            "task_reason": task["reason"],
+        }
+
+
+    def worker_data(self, worker: Row, previous: Row | None = None) -> dict[str, Any]:
+        data = {
+            "worker_sid": worker["sid"],
+            "worker_name": worker["friendly_name"],
+            "worker_attributes": worker["attributes"],
+            "worker_activity_sid": worker["activity_sid"],
+            "worker_activity_name": worker["activity_name"],
+            "worker_available": worker["available"],
+        }
+        if previous is not None:
+            spent = max(0.0, self.now() - worker.get("_status_changed_ts", self.now()))
+            data.update(
+                worker_previous_activity_sid=previous["sid"],
+                worker_previous_activity_name=previous["friendly_name"],
+                worker_time_in_previous_activity=str(int(spent)),
+                worker_time_in_previous_activity_ms=str(int(spent * 1000)),
+            )
+        return data
+
+
+    def task_age(self, task: Row) -> int:
+        return max(0, int(self.now() - task["_created_ts"]))
+
+
+    def record_alert(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        code: int,
+        text: str,
+        url: str,
+        resource_sid: str,
+        status: int,
+        body: str,
+    ) -> None:
+        """A callback problem, kept where a user can list it (GET /_local/Alerts)."""
+        log.warning("alert %s for %s: %s (%s)", code, resource_sid, text, url)
+        with self.state.unit():
+            if ws_sid not in self.state.rows:
+                return
+            self.state.insert(
+                "alert",
+                {
+                    "sid": new_sid("NO"),
+                    "account_sid": account_sid,
+                    "workspace_sid": ws_sid,
+                    "error_code": str(code),
+                    "log_level": "error",
+                    "alert_text": text,
+                    "request_method": "POST",
+                    "request_url": url,
+                    "resource_sid": resource_sid,
+                    "response_status": status or None,
+                    "response_body": body[:2000] if body else None,
+                    **self._stamp(),
+                },
+            )
+
+
+    def alerts(self, account_sid: str, ws_sid: str | None = None) -> list[Row]:
+        if ws_sid is not None:
+            return self.children(account_sid, ws_sid, "alert")
+        rows = []
+        for ws in self.state.of(account_sid, "workspace").values():
+            rows.extend(self.state.of(ws["sid"], "alert").values())
+        return sorted(rows, key=lambda r: r["_seq"])
+
+
+    def events(self, account_sid: str, ws_sid: str, event_type: str | None = None) -> list[Row]:
+        """Newest first, like Twilio's console."""
+        self.workspace(account_sid, ws_sid)
+        return self.state.store.events(ws_sid, event_type)
+
+
+    def event(self, account_sid: str, ws_sid: str, sid: str) -> Row:
+        self.workspace(account_sid, ws_sid)
+        row = self.state.store.event(sid)
+        if row is None or row["workspace_sid"] != ws_sid:
+            raise NotFound(f"/Workspaces/{ws_sid}/Events/{sid}")
+        return row
