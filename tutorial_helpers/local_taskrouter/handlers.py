@@ -3,7 +3,7 @@
 from flask import Response, current_app
 
 from .exceptions import InvalidParameter
-from .models import TASK_STATUSES, Backend, json_object
+from .models import Backend, json_object
 from .responses import (
     account,
     date_param,
@@ -21,6 +21,7 @@ from .responses import (
     render,
     reply,
 )
+from .statuses import TASK_STATUSES
 
 
 def backend() -> Backend:

@@ -17,14 +17,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .statuses import ACTIVE_RESERVATION, OPEN_TASK
 from .store import Store
 
 Row = dict
 
 # Row kinds whose parent in the index is not the workspace.
 _PARENT_FIELD = {"worker_channel": "worker_sid"}
-OPEN_TASK = ("pending", "reserved")
-ACTIVE_RESERVATION = ("pending", "accepted", "wrapping")
 
 
 def new_sid(prefix: str) -> str:
