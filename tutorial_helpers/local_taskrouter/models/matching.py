@@ -1,6 +1,6 @@
 """The routing engine's moving part: which worker gets which task, and when.
 
-Mixed into `Backend` (models.py), whose verbs call it inside their unit of work:
+Mixed into `Backend` (models/__init__.py), whose verbs call it inside their unit of work:
 `_route` sends a task through its workflow (first matching filter, its targets in
 order), `_offer_task` reserves the longest-idle eligible workers for a task, and
 `_offer_worker` gives a worker that became free the best open task of its queues.
@@ -17,10 +17,17 @@ from ..clock import iso
 from ..expressions import compile_expression
 from ..routing import Target, sort_key_for
 from ..state import Row, new_sid
+from .base import BackendBase
 
 
-class Matching:
-    """Routing rules shared by the verbs; expects the attributes and helpers of `Backend`."""
+class Matching(BackendBase):
+    """Routing rules shared by the verbs. Owns the queue-membership cache it keeps."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # queue sid -> ((target_workers, workers version), member sids); a version per workspace
+        self._members: dict[str, tuple[tuple[str, int], frozenset[str]]] = {}
+        self._worker_versions: dict[str, int] = {}
 
     def channel_usage(self, worker: Row, channel_sid: str) -> int:
         return sum(

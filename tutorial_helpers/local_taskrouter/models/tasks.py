@@ -17,6 +17,7 @@ from .base import (
     MAX_TASK_TIMEOUT,
     TERMINAL_TASK_RETENTION,
     BackendBase,
+    bind,
     json_object,
 )
 
@@ -248,3 +249,12 @@ class TasksMixin(BackendBase):
             if task is None or task.get("_delete_at") is None or task["_delete_at"] > self.now():
                 return
             self._drop_task(self.state.rows[ws_sid], task)
+
+    def _resume_task_timers(self, task: Row) -> None:
+        for field, handler in (
+            ("_expires_at", self._expire_task),
+            ("_target_timeout_at", self._target_timed_out),
+            ("_delete_at", self._purge_task),
+        ):
+            if task.get(field):
+                self.timers.schedule(task[field], bind(handler, task["workspace_sid"], task["sid"]))

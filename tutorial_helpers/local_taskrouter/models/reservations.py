@@ -1,0 +1,255 @@
+"""Reservations: everything that happens to Alice while TaskRouter offers her a task.
+
+Where the worker goes, in a single-tasking workspace (multi-tasking workers
+keep their activity unless the request names one):
+
+| the reservation is... | the worker goes to |
+| --- | --- |
+| created (reserved) | the queue's ReservationActivity |
+| accepted | WorkerActivitySid if given, else the queue's AssignmentActivity |
+| rejected | WorkerActivitySid / the instruction's activity_sid if given, else back where she was |
+| timed out | the workspace's TimeoutActivity |
+| canceled or rescinded | back where she was |
+
+"Back where she was" is one rule (`_back_where_she_was`): the activity she had
+before the reservation moved her to the queue's ReservationActivity.
+"""
+
+import logging
+
+from ..exceptions import InvalidParameter, NotFound
+from ..state import Row
+from .base import (
+    MAX_ASSIGNMENT_ATTEMPTS,
+    BackendBase,
+    bind,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ReservationsMixin(BackendBase):
+    def reservation(self, account_sid: str, ws_sid: str, sid: str, task_sid: str | None = None,
+                    worker_sid: str | None = None) -> Row:
+        if task_sid is not None:
+            self.child(account_sid, ws_sid, "task", task_sid, "Tasks")
+            res = self.state.res_by_task.get(task_sid, {}).get(sid)
+            path = f"/Workspaces/{ws_sid}/Tasks/{task_sid}/Reservations/{sid}"
+        else:
+            self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
+            res = self.state.res_by_worker.get(worker_sid or "", {}).get(sid)
+            path = f"/Workspaces/{ws_sid}/Workers/{worker_sid}/Reservations/{sid}"
+        if res is None:
+            raise NotFound(path)
+        return res
+
+
+    def reservations(self, account_sid: str, ws_sid: str, task_sid: str | None = None,
+                     worker_sid: str | None = None) -> list[Row]:
+        if task_sid is not None:
+            self.child(account_sid, ws_sid, "task", task_sid, "Tasks")
+            return list(self.state.res_by_task.get(task_sid, {}).values())
+        self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
+        return list(self.state.res_by_worker.get(worker_sid or "", {}).values())
+
+
+    def update_reservation(
+        self,
+        account_sid: str,
+        ws_sid: str,
+        sid: str,
+        task_sid: str | None = None,
+        worker_sid: str | None = None,
+        reservation_status: str | None = None,
+        worker_activity_sid: str | None = None,
+        instruction: str | None = None,
+        if_match: str | None = None,
+    ) -> Row:
+        with self.state.unit():
+            res = self.reservation(account_sid, ws_sid, sid, task_sid, worker_sid)
+            self.check_etag(res, if_match)
+            ws = self.state.rows[ws_sid]
+            activity = None
+            if worker_activity_sid is not None:
+                activity = self._activity(ws, worker_activity_sid, "WorkerActivitySid")
+            if instruction is not None:
+                if instruction not in ("accept", "reject"):
+                    raise InvalidParameter(
+                        f"Instruction {instruction!r} is not supported by the local TaskRouter: "
+                        "voice instructions (dequeue, call, redirect, conference) need Twilio's "
+                        "voice platform; use ReservationStatus=accepted or rejected"
+                    )
+                reservation_status = {"accept": "accepted", "reject": "rejected"}[instruction]
+            if reservation_status is None:
+                raise InvalidParameter("ReservationStatus or Instruction is required")
+            task = self.state.rows[res["task_sid"]]
+            current = res["reservation_status"]
+            if reservation_status == "accepted":
+                self._require_pending(res)
+                self._accept(ws, res, activity)
+            elif reservation_status == "rejected":
+                self._require_pending(res)
+                self._reject(ws, res, activity)
+            elif reservation_status in ("wrapping", "completed"):
+                if current not in ("accepted", "wrapping"):
+                    raise InvalidParameter(
+                        f"Reservation {sid} is {current}; only an accepted reservation can be "
+                        f"moved to {reservation_status}"
+                    )
+                self._change_status(ws, task, reservation_status, "Reservation " + reservation_status)
+                if activity is not None:
+                    self._set_activity(ws, self.state.rows[res["worker_sid"]], activity)
+            else:
+                raise InvalidParameter(
+                    "ReservationStatus must be accepted, rejected, wrapping or completed, "
+                    f"got {reservation_status!r}"
+                )
+            return dict(res)
+
+
+    @staticmethod
+    def _require_pending(res: Row) -> None:
+        if res["reservation_status"] != "pending":
+            raise InvalidParameter(
+                f"Reservation {res['sid']} is {res['reservation_status']}, not pending",
+                code=20001,
+            )
+
+
+    def _accept(self, ws: Row, res: Row, activity: Row | None) -> None:
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        queue = self.state.rows[res["_queue_sid"]]
+        self._bump(res, reservation_status="accepted", _timeout_at=None)
+        self._bump(task, assignment_status="assigned", _expires_at=None, _target_timeout_at=None)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, "reservation.accepted", res,
+                    f"Reservation {res['sid']} accepted by Worker {worker['friendly_name']}", data)
+        for other in list(self.state.pending_res_by_task.get(task["sid"], {}).values()):
+            self._end_reservation(ws, other, "rescinded", "reservation.rescinded")
+        target_activity = activity
+        if target_activity is None and not ws["multi_task_enabled"] and queue["assignment_activity_sid"]:
+            target_activity = self.state.rows[queue["assignment_activity_sid"]]
+        if target_activity is not None:
+            self._set_activity(ws, worker, target_activity)
+        if worker["available"]:
+            self._offer_worker(worker)
+
+
+    def _reject(self, ws: Row, res: Row, activity: Row | None, keep_activity: bool = False) -> None:
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        declined = [*task.get("_declined", []), worker["sid"]]
+        self.state.update(task, _declined=declined)
+        self._bump(res, reservation_status="rejected", _timeout_at=None)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, "reservation.rejected", res,
+                    f"Reservation {res['sid']} rejected by Worker {worker['friendly_name']}", data)
+        if activity is None and not keep_activity and not ws["multi_task_enabled"]:
+            # Open in Twilio's docs: with no activity given, the worker goes back to the
+            # activity it had before the reservation moved it (see README).
+            previous = self.state.rows.get(res["_previous_activity_sid"])
+            if previous is not None and worker["activity_sid"] != previous["sid"]:
+                queue = self.state.rows.get(res["_queue_sid"])
+                if queue and worker["activity_sid"] == queue["reservation_activity_sid"]:
+                    activity = previous
+        if activity is not None:
+            self._set_activity(ws, worker, activity)
+        self._after_reservation_ended(ws, task, worker)
+
+
+    def _end_reservation(self, ws: Row, res: Row, status: str, event: str, reoffer: bool = True) -> None:
+        """Canceled or rescinded: the worker did nothing wrong and goes back where it was.
+
+        With `reoffer=False` the worker is not offered other work: the caller is deleting the
+        worker or the task, and an offer made now would point at a row about to disappear.
+        """
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        self._bump(res, reservation_status=status, _timeout_at=None)
+        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
+        queue = self.state.rows.get(res["_queue_sid"])
+        previous = self.state.rows.get(res["_previous_activity_sid"])
+        if (
+            not ws["multi_task_enabled"]
+            and queue
+            and previous
+            and worker["activity_sid"] == queue["reservation_activity_sid"]
+        ):
+            self._set_activity(ws, worker, previous)
+        if reoffer and worker["available"]:
+            self._offer_worker(worker)
+
+
+    def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None:
+        if task["assignment_status"] == "reserved":
+            if not self.state.pending_res_by_task.get(task["sid"]):
+                self._bump(task, assignment_status="pending")
+        if task["assignment_status"] in ("pending", "reserved"):
+            if task.get("_attempts", 0) >= MAX_ASSIGNMENT_ATTEMPTS:
+                self._cancel_task(ws, task, f"Task exceeded {MAX_ASSIGNMENT_ATTEMPTS} assignment attempts")
+            elif task.get("_target_timeout_at") and task["_target_timeout_at"] <= self.now():
+                self._enter_target(ws, task, task["_filter"], task["_target"] + 1)
+            else:
+                self._offer_task(ws, task)
+        if worker is not None and worker["available"]:
+            self._offer_worker(worker)
+
+
+    def _set_accepted_reservation(self, ws: Row, task: Row, status: str, event: str) -> None:
+        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+            if res["reservation_status"] in ("accepted", "wrapping"):
+                self._bump(res, reservation_status=status)
+                worker = self.state.rows.get(res["worker_sid"])
+                data = {**self.task_data(task), "reservation_sid": res["sid"]}
+                if worker:
+                    data.update(self.worker_data(worker))
+                self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
+                if worker and worker["available"]:
+                    self._offer_worker(worker)
+
+
+    def apply_instruction(self, account_sid: str, ws_sid: str, res_sid: str, answer: dict) -> str:
+        """Carry out an assignment callback's answer; returns what happened, for the log."""
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None or res["workspace_sid"] != ws_sid:
+                return "reservation no longer exists"
+            if res["reservation_status"] != "pending":
+                return f"reservation already {res['reservation_status']}"
+            ws = self.state.rows[ws_sid]
+            instruction = answer["instruction"]
+            if instruction == "accept":
+                self._accept(ws, res, None)
+                return "accepted"
+            activity = None
+            if answer.get("activity_sid"):
+                activity = self._activity(ws, answer["activity_sid"], "activity_sid")
+            self._reject(ws, res, activity)
+            return "rejected"
+
+
+    def _reservation_timed_out(self, ws_sid: str, res_sid: str) -> None:
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None or res["reservation_status"] != "pending":
+                return
+            if res["_timeout_at"] is None or res["_timeout_at"] > self.now():
+                return
+            ws = self.state.rows[ws_sid]
+            task = self.state.rows[res["task_sid"]]
+            worker = self.state.rows[res["worker_sid"]]
+            self._bump(res, reservation_status="timeout", _timeout_at=None)
+            data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res_sid}
+            self._event(ws, "reservation.timeout", res,
+                        f"Reservation {res_sid} timed out for Worker {worker['friendly_name']}", data)
+            timeout_activity = self.state.rows.get(ws["timeout_activity_sid"] or "")
+            if timeout_activity is not None:
+                self._set_activity(ws, worker, timeout_activity)
+            self._after_reservation_ended(ws, task, worker)
+
+    def _resume_reservation_timer(self, res: Row) -> None:
+        if res["reservation_status"] == "pending" and res.get("_timeout_at"):
+            due = bind(self._reservation_timed_out, res["workspace_sid"], res["sid"])
+            self.timers.schedule(res["_timeout_at"], due)
