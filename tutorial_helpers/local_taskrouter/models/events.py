@@ -106,6 +106,11 @@ class EventsMixin(BackendBase):
         return data
 
 
+    def reservation_data(self, task: Row, worker: Row | None, res: Row) -> dict[str, Any]:
+        """The event data of every reservation.* event: the task, the worker (if still there), the sid."""
+        worker_part = self.worker_data(worker) if worker is not None else {}
+        return {**self.task_data(task), **worker_part, "reservation_sid": res["sid"]}
+
     def task_age(self, task: Row) -> int:
         return max(0, int(self.now() - task["_created_ts"]))
 

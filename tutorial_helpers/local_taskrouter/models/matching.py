@@ -16,7 +16,7 @@ from typing import Any
 from ..clock import iso
 from ..expressions import compile_expression
 from ..routing import Target, sort_key_for
-from ..state import Row, new_sid
+from ..state import Row
 from .base import BackendBase
 
 
@@ -253,53 +253,3 @@ class Matching(BackendBase):
     def _offer_queue(self, ws: Row, queue: Row) -> None:
         for task in list(self.state.open_tasks_by_queue.get(queue["sid"], {}).values()):
             self._offer_task(ws, task)
-
-    def _reserve(self, ws: Row, task: Row, worker: Row, queue: Row) -> None:
-        workflow = self.state.rows[task["workflow_sid"]]
-        now = self.now()
-        timeout_at = now + workflow["task_reservation_timeout"]
-        res = self.state.insert(
-            "reservation",
-            {
-                "sid": new_sid("WR"),
-                "account_sid": ws["account_sid"],
-                "workspace_sid": ws["sid"],
-                "task_sid": task["sid"],
-                "worker_sid": worker["sid"],
-                "worker_name": worker["friendly_name"],
-                "reservation_status": "pending",
-                "_queue_sid": queue["sid"],
-                "_previous_activity_sid": worker["activity_sid"],
-                "_timeout_at": timeout_at,
-                "_version": 0,
-                **self._stamp(),
-            },
-        )
-        attempts = task.get("_attempts", 0) + 1
-        self._bump(task, assignment_status="reserved", _attempts=attempts)
-        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
-        self._event(ws, "reservation.created", res,
-                    f"Reservation {res['sid']} created for Worker {worker['friendly_name']}", data)
-        if not ws["multi_task_enabled"] and queue["reservation_activity_sid"]:
-            self._set_activity(ws, worker, self.state.rows[queue["reservation_activity_sid"]])
-        self._schedule(timeout_at, self._reservation_timed_out, ws["sid"], res["sid"])
-        if workflow["assignment_callback_url"]:
-            snapshot = (dict(workflow), dict(res), self.assignment_params(ws, task, worker, res, queue))
-            self.state.after_commit(lambda: self.on_assignment(*snapshot))
-
-    def assignment_params(self, ws: Row, task: Row, worker: Row, res: Row, queue: Row) -> dict:
-        """The form parameters of an assignment callback (reference section 5)."""
-        return {
-            "AccountSid": ws["account_sid"],
-            "WorkspaceSid": ws["sid"],
-            "WorkflowSid": task["workflow_sid"],
-            "TaskQueueSid": queue["sid"],
-            "WorkerSid": worker["sid"],
-            "WorkerAttributes": worker["attributes"],
-            "TaskSid": task["sid"],
-            "TaskAttributes": task["attributes"],
-            "TaskAge": str(self.task_age(task)),
-            "TaskPriority": str(task["priority"]),
-            "ReservationSid": res["sid"],
-            "Timestamp": str(int(self.now())),
-        }

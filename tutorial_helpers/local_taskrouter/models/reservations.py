@@ -18,7 +18,7 @@ before the reservation moved her to the queue's ReservationActivity.
 import logging
 
 from ..exceptions import InvalidParameter, NotFound
-from ..state import Row
+from ..state import Row, new_sid
 from .base import (
     MAX_ASSIGNMENT_ATTEMPTS,
     BackendBase,
@@ -29,6 +29,57 @@ log = logging.getLogger(__name__)
 
 
 class ReservationsMixin(BackendBase):
+    def _reserve(self, ws: Row, task: Row, worker: Row, queue: Row) -> None:
+        workflow = self.state.rows[task["workflow_sid"]]
+        now = self.now()
+        timeout_at = now + workflow["task_reservation_timeout"]
+        res = self.state.insert(
+            "reservation",
+            {
+                "sid": new_sid("WR"),
+                "account_sid": ws["account_sid"],
+                "workspace_sid": ws["sid"],
+                "task_sid": task["sid"],
+                "worker_sid": worker["sid"],
+                "worker_name": worker["friendly_name"],
+                "reservation_status": "pending",
+                "_queue_sid": queue["sid"],
+                "_previous_activity_sid": worker["activity_sid"],
+                "_timeout_at": timeout_at,
+                "_version": 0,
+                **self._stamp(),
+            },
+        )
+        attempts = task.get("_attempts", 0) + 1
+        self._bump(task, assignment_status="reserved", _attempts=attempts)
+        data = self.reservation_data(task, worker, res)
+        self._event(ws, "reservation.created", res,
+                    f"Reservation {res['sid']} created for Worker {worker['friendly_name']}", data)
+        if not ws["multi_task_enabled"] and queue["reservation_activity_sid"]:
+            self._set_activity(ws, worker, self.state.rows[queue["reservation_activity_sid"]])
+        self._schedule(timeout_at, self._reservation_timed_out, ws["sid"], res["sid"])
+        if workflow["assignment_callback_url"]:
+            snapshot = (dict(workflow), dict(res), self.assignment_params(ws, task, worker, res, queue))
+            self.state.after_commit(lambda: self.on_assignment(*snapshot))
+
+
+    def assignment_params(self, ws: Row, task: Row, worker: Row, res: Row, queue: Row) -> dict:
+        """The form parameters of an assignment callback (reference section 5)."""
+        return {
+            "AccountSid": ws["account_sid"],
+            "WorkspaceSid": ws["sid"],
+            "WorkflowSid": task["workflow_sid"],
+            "TaskQueueSid": queue["sid"],
+            "WorkerSid": worker["sid"],
+            "WorkerAttributes": worker["attributes"],
+            "TaskSid": task["sid"],
+            "TaskAttributes": task["attributes"],
+            "TaskAge": str(self.task_age(task)),
+            "TaskPriority": str(task["priority"]),
+            "ReservationSid": res["sid"],
+            "Timestamp": str(int(self.now())),
+        }
+
     def reservation(self, account_sid: str, ws_sid: str, sid: str, task_sid: str | None = None,
                     worker_sid: str | None = None) -> Row:
         if task_sid is not None:
@@ -122,7 +173,7 @@ class ReservationsMixin(BackendBase):
         queue = self.state.rows[res["_queue_sid"]]
         self._bump(res, reservation_status="accepted", _timeout_at=None)
         self._bump(task, assignment_status="assigned", _expires_at=None, _target_timeout_at=None)
-        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        data = self.reservation_data(task, worker, res)
         self._event(ws, "reservation.accepted", res,
                     f"Reservation {res['sid']} accepted by Worker {worker['friendly_name']}", data)
         for other in list(self.state.pending_res_by_task.get(task["sid"], {}).values()):
@@ -142,21 +193,28 @@ class ReservationsMixin(BackendBase):
         declined = [*task.get("_declined", []), worker["sid"]]
         self.state.update(task, _declined=declined)
         self._bump(res, reservation_status="rejected", _timeout_at=None)
-        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
+        data = self.reservation_data(task, worker, res)
         self._event(ws, "reservation.rejected", res,
                     f"Reservation {res['sid']} rejected by Worker {worker['friendly_name']}", data)
-        if activity is None and not keep_activity and not ws["multi_task_enabled"]:
-            # Open in Twilio's docs: with no activity given, the worker goes back to the
-            # activity it had before the reservation moved it (see README).
-            previous = self.state.rows.get(res["_previous_activity_sid"])
-            if previous is not None and worker["activity_sid"] != previous["sid"]:
-                queue = self.state.rows.get(res["_queue_sid"])
-                if queue and worker["activity_sid"] == queue["reservation_activity_sid"]:
-                    activity = previous
         if activity is not None:
             self._set_activity(ws, worker, activity)
+        elif not keep_activity:
+            # Open in Twilio's docs: with no activity given, back where she was (see README).
+            self._back_where_she_was(ws, res, worker)
         self._after_reservation_ended(ws, task, worker)
 
+
+    def _back_where_she_was(self, ws: Row, res: Row, worker: Row) -> None:
+        """The one rule for a reservation that ends without the worker taking the task (rejected with no
+        activity, canceled, rescinded): a single-tasking worker whom it moved to the queue's
+        ReservationActivity goes back to the activity she had before. A worker someone moved since
+        stays where she was moved to."""
+        if ws["multi_task_enabled"]:
+            return
+        queue = self.state.rows.get(res["_queue_sid"])
+        previous = self.state.rows.get(res["_previous_activity_sid"])
+        if queue and previous and worker["activity_sid"] == queue["reservation_activity_sid"]:
+            self._set_activity(ws, worker, previous)
 
     def _end_reservation(self, ws: Row, res: Row, status: str, event: str, reoffer: bool = True) -> None:
         """Canceled or rescinded: the worker did nothing wrong and goes back where it was.
@@ -167,17 +225,8 @@ class ReservationsMixin(BackendBase):
         task = self.state.rows[res["task_sid"]]
         worker = self.state.rows[res["worker_sid"]]
         self._bump(res, reservation_status=status, _timeout_at=None)
-        data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res["sid"]}
-        self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
-        queue = self.state.rows.get(res["_queue_sid"])
-        previous = self.state.rows.get(res["_previous_activity_sid"])
-        if (
-            not ws["multi_task_enabled"]
-            and queue
-            and previous
-            and worker["activity_sid"] == queue["reservation_activity_sid"]
-        ):
-            self._set_activity(ws, worker, previous)
+        self._event(ws, event, res, f"Reservation {res['sid']} {status}", self.reservation_data(task, worker, res))
+        self._back_where_she_was(ws, res, worker)
         if reoffer and worker["available"]:
             self._offer_worker(worker)
 
@@ -202,9 +251,7 @@ class ReservationsMixin(BackendBase):
             if res["reservation_status"] in ("accepted", "wrapping"):
                 self._bump(res, reservation_status=status)
                 worker = self.state.rows.get(res["worker_sid"])
-                data = {**self.task_data(task), "reservation_sid": res["sid"]}
-                if worker:
-                    data.update(self.worker_data(worker))
+                data = self.reservation_data(task, worker, res)
                 self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
                 if worker and worker["available"]:
                     self._offer_worker(worker)
@@ -241,7 +288,7 @@ class ReservationsMixin(BackendBase):
             task = self.state.rows[res["task_sid"]]
             worker = self.state.rows[res["worker_sid"]]
             self._bump(res, reservation_status="timeout", _timeout_at=None)
-            data = {**self.task_data(task), **self.worker_data(worker), "reservation_sid": res_sid}
+            data = self.reservation_data(task, worker, res)
             self._event(ws, "reservation.timeout", res,
                         f"Reservation {res_sid} timed out for Worker {worker['friendly_name']}", data)
             timeout_activity = self.state.rows.get(ws["timeout_activity_sid"] or "")
