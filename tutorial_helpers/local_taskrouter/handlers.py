@@ -4,7 +4,7 @@ from flask import Response, current_app
 
 from .exceptions import InvalidParameter
 from .models import Backend, json_object
-from .responses import (
+from .rendering import (
     account,
     date_param,
     expression_filter,

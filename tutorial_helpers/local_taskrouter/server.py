@@ -22,7 +22,7 @@ from .clock import Clock
 from .defaults import DEFAULT_HOST, default_credentials
 from .exceptions import MethodNotAllowed, NotFound, TwilioError, Unauthenticated
 from .models import Backend
-from .responses import reply
+from .rendering import reply
 from .store import Store
 from .timers import Timers
 from .urls import UNAUTHENTICATED, URLS

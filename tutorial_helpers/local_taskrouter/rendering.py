@@ -1,8 +1,9 @@
-"""Request parsing and Twilio JSON shaping; no business logic.
+"""The wire in and out: reading request parameters, and rendering rows as Twilio's JSON; no rules.
 
-Every handler reads its parameters, makes one backend call and renders the
-result: absolute `url` and `links`, list `meta`, every field of Twilio's
-schema present (null when empty).
+What moto keeps in its response templates: every handler (handlers.py) reads
+its parameters with the helpers here, makes one backend call and renders the
+result with absolute `url` and `links`, list `meta`, and every field of
+Twilio's schema present (null when empty).
 """
 
 import json
