@@ -60,5 +60,17 @@ class PreconditionFailed(TwilioError):
         super().__init__(f"If-Match {given!r} does not match the current ETag {etag!r}")
 
 
-class Conflict(TwilioError):
-    """409-style refusals Twilio reports as 400s with their own codes (duplicates, in-use)."""
+class Duplicate(InvalidParameter):
+    """A name that must be unique is taken. Twilio answers 400/20001 ("Worker named Alice already exists ...")."""
+
+
+class InUse(InvalidParameter):
+    """Deleting what something else still uses (an activity workers are in, a queue a workflow routes to)."""
+
+
+class IllegalTransition(InvalidParameter):
+    """A status change the lifecycle does not allow now (a finished task updated, a reservation not pending)."""
+
+
+class LimitExceeded(InvalidParameter):
+    """One more than a Workspace may hold (15,000 workers, 5,000 TaskQueues)."""

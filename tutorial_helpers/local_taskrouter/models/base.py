@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..clock import Clock, iso
-from ..exceptions import InvalidParameter, NotFound, PreconditionFailed
+from ..exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
 from ..expressions import ExpressionError, compile_expression
 from ..state import Row, State
 from ..store import Store
@@ -94,7 +94,7 @@ class BackendBase:
         lowered = name.lower()
         for row in self.state.of(ws_sid, kind).values():
             if row["friendly_name"].lower() == lowered and row["sid"] != skip:
-                raise InvalidParameter(
+                raise Duplicate(
                     f"{what} named {name} already exists for workspace {ws_sid}"
                 )
 

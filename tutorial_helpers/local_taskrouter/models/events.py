@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class EventsMixin(BackendBase):
+    """Events, their data, and alerts."""
+
     def _event(
         self,
         ws: Row,
@@ -65,7 +67,6 @@ class EventsMixin(BackendBase):
             workspace = dict(ws)
             self.state.after_commit(lambda: self.on_event(workspace, snapshot))
 
-
     def task_data(self, task: Row) -> dict[str, Any]:
         return {
             "task_sid": task["sid"],
@@ -84,7 +85,6 @@ class EventsMixin(BackendBase):
             "task_timeout": task["timeout"],
             "task_reason": task["reason"],
         }
-
 
     def worker_data(self, worker: Row, previous: Row | None = None) -> dict[str, Any]:
         data = {
@@ -105,7 +105,6 @@ class EventsMixin(BackendBase):
             )
         return data
 
-
     def reservation_data(self, task: Row, worker: Row | None, res: Row) -> dict[str, Any]:
         """The event data of every reservation.* event: the task, the worker (if still there), the sid."""
         worker_part = self.worker_data(worker) if worker is not None else {}
@@ -113,7 +112,6 @@ class EventsMixin(BackendBase):
 
     def task_age(self, task: Row) -> int:
         return max(0, int(self.now() - task["_created_ts"]))
-
 
     def record_alert(
         self,
@@ -149,7 +147,6 @@ class EventsMixin(BackendBase):
                 },
             )
 
-
     def alerts(self, account_sid: str, ws_sid: str | None = None) -> list[Row]:
         if ws_sid is not None:
             return self.children(account_sid, ws_sid, "alert")
@@ -158,12 +155,10 @@ class EventsMixin(BackendBase):
             rows.extend(self.state.of(ws["sid"], "alert").values())
         return sorted(rows, key=lambda r: r["_seq"])
 
-
     def events(self, account_sid: str, ws_sid: str, event_type: str | None = None) -> list[Row]:
         """Newest first, like Twilio's console."""
         self.workspace(account_sid, ws_sid)
         return self.state.store.events(ws_sid, event_type)
-
 
     def event(self, account_sid: str, ws_sid: str, sid: str) -> Row:
         self.workspace(account_sid, ws_sid)

@@ -17,7 +17,7 @@ before the reservation moved her to the queue's ReservationActivity.
 
 import logging
 
-from ..exceptions import InvalidParameter, NotFound
+from ..exceptions import IllegalTransition, InvalidParameter, NotFound
 from ..state import Row, new_sid
 from .base import (
     MAX_ASSIGNMENT_ATTEMPTS,
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class ReservationsMixin(BackendBase):
+    """Reservations, from reserve to their end, and what each end does to the worker."""
+
     def _reserve(self, ws: Row, task: Row, worker: Row, queue: Row) -> None:
         workflow = self.state.rows[task["workflow_sid"]]
         now = self.now()
@@ -62,7 +64,6 @@ class ReservationsMixin(BackendBase):
             snapshot = (dict(workflow), dict(res), self.assignment_params(ws, task, worker, res, queue))
             self.state.after_commit(lambda: self.on_assignment(*snapshot))
 
-
     def assignment_params(self, ws: Row, task: Row, worker: Row, res: Row, queue: Row) -> dict:
         """The form parameters of an assignment callback (reference section 5)."""
         return {
@@ -94,7 +95,6 @@ class ReservationsMixin(BackendBase):
             raise NotFound(path)
         return res
 
-
     def reservations(self, account_sid: str, ws_sid: str, task_sid: str | None = None,
                      worker_sid: str | None = None) -> list[Row]:
         if task_sid is not None:
@@ -102,7 +102,6 @@ class ReservationsMixin(BackendBase):
             return list(self.state.res_by_task.get(task_sid, {}).values())
         self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
         return list(self.state.res_by_worker.get(worker_sid or "", {}).values())
-
 
     def update_reservation(
         self,
@@ -143,7 +142,7 @@ class ReservationsMixin(BackendBase):
                 self._reject(ws, res, activity)
             elif reservation_status in ("wrapping", "completed"):
                 if current not in ("accepted", "wrapping"):
-                    raise InvalidParameter(
+                    raise IllegalTransition(
                         f"Reservation {sid} is {current}; only an accepted reservation can be "
                         f"moved to {reservation_status}"
                     )
@@ -157,15 +156,12 @@ class ReservationsMixin(BackendBase):
                 )
             return dict(res)
 
-
     @staticmethod
     def _require_pending(res: Row) -> None:
         if res["reservation_status"] != "pending":
-            raise InvalidParameter(
-                f"Reservation {res['sid']} is {res['reservation_status']}, not pending",
-                code=20001,
+            raise IllegalTransition(
+                f"Reservation {res['sid']} is {res['reservation_status']}, not pending"
             )
-
 
     def _accept(self, ws: Row, res: Row, activity: Row | None) -> None:
         task = self.state.rows[res["task_sid"]]
@@ -186,7 +182,6 @@ class ReservationsMixin(BackendBase):
         if worker["available"]:
             self._offer_worker(worker)
 
-
     def _reject(self, ws: Row, res: Row, activity: Row | None, keep_activity: bool = False) -> None:
         task = self.state.rows[res["task_sid"]]
         worker = self.state.rows[res["worker_sid"]]
@@ -202,7 +197,6 @@ class ReservationsMixin(BackendBase):
             # Open in Twilio's docs: with no activity given, back where she was (see README).
             self._back_where_she_was(ws, res, worker)
         self._after_reservation_ended(ws, task, worker)
-
 
     def _back_where_she_was(self, ws: Row, res: Row, worker: Row) -> None:
         """The one rule for a reservation that ends without the worker taking the task (rejected with no
@@ -230,7 +224,6 @@ class ReservationsMixin(BackendBase):
         if reoffer and worker["available"]:
             self._offer_worker(worker)
 
-
     def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None:
         if task["assignment_status"] == "reserved":
             if not self.state.pending_res_by_task.get(task["sid"]):
@@ -245,7 +238,6 @@ class ReservationsMixin(BackendBase):
         if worker is not None and worker["available"]:
             self._offer_worker(worker)
 
-
     def _set_accepted_reservation(self, ws: Row, task: Row, status: str, event: str) -> None:
         for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
             if res["reservation_status"] in ("accepted", "wrapping"):
@@ -255,7 +247,6 @@ class ReservationsMixin(BackendBase):
                 self._event(ws, event, res, f"Reservation {res['sid']} {status}", data)
                 if worker and worker["available"]:
                     self._offer_worker(worker)
-
 
     def apply_instruction(self, account_sid: str, ws_sid: str, res_sid: str, answer: dict) -> str:
         """Carry out an assignment callback's answer; returns what happened, for the log."""
@@ -275,7 +266,6 @@ class ReservationsMixin(BackendBase):
                 activity = self._activity(ws, answer["activity_sid"], "activity_sid")
             self._reject(ws, res, activity)
             return "rejected"
-
 
     def _reservation_timed_out(self, ws_sid: str, res_sid: str) -> None:
         with self.state.unit():

@@ -5,10 +5,9 @@ reservation lifecycle (reservations.py); a queue that holds open tasks or that a
 workflow routes to cannot be deleted.
 """
 
-import logging
 from typing import Any
 
-from ..exceptions import InvalidParameter
+from ..exceptions import InUse, InvalidParameter, LimitExceeded
 from ..state import Row, new_sid
 from .base import (
     MAX_TASK_QUEUES,
@@ -17,10 +16,10 @@ from .base import (
     valid_friendly_name,
 )
 
-log = logging.getLogger(__name__)
-
 
 class TaskQueuesMixin(BackendBase):
+    """TaskQueues."""
+
     def _insert_queue(
         self,
         ws: Row,
@@ -51,7 +50,6 @@ class TaskQueuesMixin(BackendBase):
             },
         )
 
-
     def _queue_params(self, ws: Row, params: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if params.get("target_workers") is not None:
@@ -77,14 +75,13 @@ class TaskQueuesMixin(BackendBase):
                 out[f"{field}_name"] = activity["friendly_name"]
         return out
 
-
     def create_task_queue(self, account_sid: str, ws_sid: str, **params: Any) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
             name = valid_friendly_name(params.get("friendly_name"))
             self._unique_name(ws_sid, "task_queue", name, "Queue")
             if len(self.state.of(ws_sid, "task_queue")) >= MAX_TASK_QUEUES:
-                raise InvalidParameter(f"A Workspace holds at most {MAX_TASK_QUEUES} TaskQueues")
+                raise LimitExceeded(f"A Workspace holds at most {MAX_TASK_QUEUES} TaskQueues")
             checked = self._queue_params(ws, params)
             queue = self._insert_queue(ws, name, "1==1", None, None, 1, "FIFO")
             self.state.update(queue, **checked)
@@ -93,7 +90,6 @@ class TaskQueuesMixin(BackendBase):
                 "task_queue_target_expression": queue["target_workers"],
             })
             return dict(queue)
-
 
     def update_task_queue(self, account_sid: str, ws_sid: str, sid: str, **params: Any) -> Row:
         with self.state.unit():
@@ -112,7 +108,6 @@ class TaskQueuesMixin(BackendBase):
             self._offer_queue(ws, queue)
             return snapshot
 
-
     def delete_task_queue(self, account_sid: str, ws_sid: str, sid: str) -> None:
         with self.state.unit():
             queue = self.child(account_sid, ws_sid, "task_queue", sid, "TaskQueues")
@@ -121,12 +116,12 @@ class TaskQueuesMixin(BackendBase):
                     "pending",
                     "reserved",
                 ):
-                    raise InvalidParameter(
+                    raise InUse(
                         f"TaskQueue {sid} cannot be deleted: it holds pending or reserved tasks"
                     )
             for workflow in self.state.of(ws_sid, "workflow").values():
                 if sid in self.config(workflow).queue_sids():
-                    raise InvalidParameter(
+                    raise InUse(
                         f"TaskQueue {sid} cannot be deleted: Workflow {workflow['sid']} routes to it"
                     )
             ws = self.state.rows[ws_sid]

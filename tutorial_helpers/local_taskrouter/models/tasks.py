@@ -6,11 +6,10 @@ target's timeout moves a pending task to the workflow's next target, and a
 finished task (completed or canceled) is deleted five minutes later.
 """
 
-import logging
 from typing import Any
 
 from ..clock import iso
-from ..exceptions import InvalidParameter
+from ..exceptions import IllegalTransition, InvalidParameter
 from ..state import Row, new_sid
 from ..statuses import TASK_STATUSES
 from .base import (
@@ -21,10 +20,10 @@ from .base import (
     json_object,
 )
 
-log = logging.getLogger(__name__)
-
 
 class TasksMixin(BackendBase):
+    """Tasks and their timers."""
+
     def create_task(
         self,
         account_sid: str,
@@ -95,7 +94,6 @@ class TasksMixin(BackendBase):
             self._offer_task(ws, task)
             return snapshot
 
-
     def update_task(
         self,
         account_sid: str,
@@ -114,7 +112,7 @@ class TasksMixin(BackendBase):
             self.check_etag(task, if_match)
             status = task["assignment_status"]
             if status in ("completed", "canceled") and (attributes or assignment_status or priority is not None):
-                raise InvalidParameter(f"Task {sid} is already {status} and cannot be updated")
+                raise IllegalTransition(f"Task {sid} is already {status} and cannot be updated")
             changes: dict[str, Any] = {}
             if attributes is not None:
                 changes["_attrs"] = json_object(attributes, "Attributes")
@@ -143,26 +141,25 @@ class TasksMixin(BackendBase):
                     self._offer_task(ws, task)
             return snapshot
 
-
     def _change_status(self, ws: Row, task: Row, new: str, reason: str | None) -> None:
         old = task["assignment_status"]
         if new not in TASK_STATUSES:
             raise InvalidParameter(f"AssignmentStatus must be one of {', '.join(TASK_STATUSES)}, got {new!r}")
         if new == "canceled":
             if old not in ("pending", "reserved"):
-                raise InvalidParameter(f"Task {task['sid']} is {old}; only pending or reserved tasks can be canceled")
+                raise IllegalTransition(f"Task {task['sid']} is {old}; only pending or reserved tasks can be canceled")
             if not reason:
                 raise InvalidParameter("Reason is required to cancel a Task")
             self._cancel_task(ws, task, reason)
         elif new == "wrapping":
             if old != "assigned":
-                raise InvalidParameter(f"Task {task['sid']} is {old}; only assigned tasks can move to wrapping")
+                raise IllegalTransition(f"Task {task['sid']} is {old}; only assigned tasks can move to wrapping")
             self._bump(task, assignment_status="wrapping")
             self._set_accepted_reservation(ws, task, "wrapping", "reservation.wrapup")
             self._event(ws, "task.wrapup", task, "Task wrapping up", self.task_data(task))
         elif new == "completed":
             if old not in ("assigned", "wrapping"):
-                raise InvalidParameter(
+                raise IllegalTransition(
                     f"Task {task['sid']} is {old}; only assigned or wrapping tasks can be completed"
                 )
             if not reason:
@@ -176,13 +173,11 @@ class TasksMixin(BackendBase):
                 f"AssignmentStatus can be set to canceled, wrapping or completed, not {new!r}"
             )
 
-
     def _finish(self, ws: Row, task: Row) -> None:
         """A task reached completed or canceled: it is deleted five minutes later."""
         delete_at = self.now() + TERMINAL_TASK_RETENTION
         self.state.update(task, _delete_at=delete_at, _expires_at=None, _target_timeout_at=None)
         self._schedule(delete_at, self._purge_task, ws["sid"], task["sid"])
-
 
     def _cancel_task(self, ws: Row, task: Row, reason: str) -> None:
         self._bump(task, assignment_status="canceled", reason=reason)
@@ -192,14 +187,12 @@ class TasksMixin(BackendBase):
                 self._end_reservation(ws, res, "canceled", "reservation.canceled")
         self._event(ws, "task.canceled", task, f"Task canceled: {reason}", self.task_data(task))
 
-
     def delete_task(self, account_sid: str, ws_sid: str, sid: str, if_match: str | None = None) -> None:
         with self.state.unit():
             task = self.child(account_sid, ws_sid, "task", sid, "Tasks")
             self.check_etag(task, if_match)
             ws = self.state.rows[ws_sid]
             self._drop_task(ws, task)
-
 
     def _drop_task(self, ws: Row, task: Row) -> None:
         freed = []
@@ -217,7 +210,6 @@ class TasksMixin(BackendBase):
             if worker["available"] and worker["sid"] in self.state.rows:
                 self._offer_worker(worker)
 
-
     def _expire_task(self, ws_sid: str, task_sid: str) -> None:
         with self.state.unit():
             task = self.state.rows.get(task_sid)
@@ -226,7 +218,6 @@ class TasksMixin(BackendBase):
             if task.get("_expires_at") is None or task["_expires_at"] > self.now():
                 return
             self._cancel_task(self.state.rows[ws_sid], task, "Task TTL Exceeded")
-
 
     def _target_timed_out(self, ws_sid: str, task_sid: str) -> None:
         with self.state.unit():
@@ -241,7 +232,6 @@ class TasksMixin(BackendBase):
             self._event(ws, "task-queue.timeout", task, "Task timed out of its TaskQueue",
                         {**self.task_data(task), "task_queue_sid": queue_sid})
             self._enter_target(ws, task, task["_filter"], task["_target"] + 1)
-
 
     def _purge_task(self, ws_sid: str, task_sid: str) -> None:
         with self.state.unit():

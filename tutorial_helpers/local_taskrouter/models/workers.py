@@ -5,11 +5,10 @@
 A worker who becomes available is offered work at once (matching.py).
 """
 
-import logging
 from typing import Any
 
 from ..clock import iso
-from ..exceptions import InvalidParameter, NotFound
+from ..exceptions import IllegalTransition, InUse, InvalidParameter, LimitExceeded, NotFound
 from ..state import Row, new_sid
 from .base import (
     MAX_WORKERS,
@@ -18,10 +17,10 @@ from .base import (
     valid_friendly_name,
 )
 
-log = logging.getLogger(__name__)
-
 
 class WorkersMixin(BackendBase):
+    """Workers, WorkerChannels, and the one place a worker's activity changes."""
+
     def _insert_worker_channel(self, worker: Row, channel: Row) -> Row:
         return self.state.insert(
             "worker_channel",
@@ -38,7 +37,6 @@ class WorkersMixin(BackendBase):
             },
         )
 
-
     def create_worker(
         self,
         account_sid: str,
@@ -52,7 +50,7 @@ class WorkersMixin(BackendBase):
             name = valid_friendly_name(friendly_name)
             self._unique_name(ws_sid, "worker", name, "Worker")
             if len(self.state.of(ws_sid, "worker")) >= MAX_WORKERS:
-                raise InvalidParameter(f"A Workspace holds at most {MAX_WORKERS} Workers")
+                raise LimitExceeded(f"A Workspace holds at most {MAX_WORKERS} Workers")
             attributes = attributes if attributes is not None else "{}"
             attrs = json_object(attributes, "Attributes")
             activity = self._activity(ws, activity_sid or ws["default_activity_sid"], "ActivitySid")
@@ -84,7 +82,6 @@ class WorkersMixin(BackendBase):
             snapshot = dict(worker)
             self._offer_worker(worker)
             return snapshot
-
 
     def update_worker(
         self,
@@ -127,7 +124,7 @@ class WorkersMixin(BackendBase):
                 pending = self._pending_reservations_of(worker)
                 if pending and not activity["available"]:
                     if not reject_pending_reservations:
-                        raise InvalidParameter(
+                        raise IllegalTransition(
                             f"Worker {worker['friendly_name']} has pending reservations; "
                             "set RejectPendingReservations=true to move it to an unavailable Activity"
                         )
@@ -139,7 +136,6 @@ class WorkersMixin(BackendBase):
             if worker["available"]:
                 self._offer_worker(worker)
             return snapshot
-
 
     def _set_activity(self, ws: Row, worker: Row, activity: Row) -> None:
         if activity["sid"] == worker["activity_sid"]:
@@ -164,7 +160,6 @@ class WorkersMixin(BackendBase):
             data,
         )
 
-
     def delete_worker(
         self, account_sid: str, ws_sid: str, sid: str, if_match: str | None = None
     ) -> None:
@@ -179,7 +174,7 @@ class WorkersMixin(BackendBase):
                 and self.state.rows[r["task_sid"]]["assignment_status"] in ("assigned", "wrapping")
             ]
             if busy:
-                raise InvalidParameter(
+                raise InUse(
                     f"Worker {sid} cannot be deleted while it has assigned tasks "
                     f"({', '.join(r['task_sid'] for r in busy[:3])}); complete them first"
                 )
@@ -201,11 +196,9 @@ class WorkersMixin(BackendBase):
             for res in pending:
                 self._after_reservation_ended(ws, self.state.rows[res["task_sid"]], None)
 
-
     def worker_channels(self, account_sid: str, ws_sid: str, worker_sid: str) -> list[Row]:
         self.child(account_sid, ws_sid, "worker", worker_sid, "Workers")
         return list(self.state.of(worker_sid, "worker_channel").values())
-
 
     def worker_channel(self, account_sid: str, ws_sid: str, worker_sid: str, sid: str) -> Row:
         self.child(account_sid, ws_sid, "worker", worker_sid, "Workers")
@@ -213,7 +206,6 @@ class WorkersMixin(BackendBase):
             if sid in (row["sid"], row["task_channel_unique_name"], row["task_channel_sid"]):
                 return row
         raise NotFound(f"/Workspaces/{ws_sid}/Workers/{worker_sid}/Channels/{sid}")
-
 
     def update_worker_channel(
         self,

@@ -4,10 +4,9 @@ Updating a workflow with ReEvaluateTasks routes its pending tasks again; a
 workflow with unfinished tasks cannot be deleted.
 """
 
-import logging
 from typing import Any
 
-from ..exceptions import InvalidParameter
+from ..exceptions import InUse, InvalidParameter
 from ..routing import WorkflowConfig, parse_configuration
 from ..state import Row, new_sid
 from .base import (
@@ -16,10 +15,10 @@ from .base import (
     valid_friendly_name,
 )
 
-log = logging.getLogger(__name__)
-
 
 class WorkflowsMixin(BackendBase):
+    """Workflows and their parsed configurations."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # workflow sid -> (configuration text, parsed): a rolled-back update re-parses.
@@ -33,7 +32,6 @@ class WorkflowsMixin(BackendBase):
             cached = (text, parse_configuration(text, lambda q: True))
             self._configs[workflow["sid"]] = cached
         return cached[1]
-
 
     def _workflow_params(self, ws: Row, params: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -61,7 +59,6 @@ class WorkflowsMixin(BackendBase):
                 out[field] = url or None
         return out
 
-
     def _insert_workflow(
         self,
         ws: Row,
@@ -87,7 +84,6 @@ class WorkflowsMixin(BackendBase):
             },
         )
 
-
     def create_workflow(self, account_sid: str, ws_sid: str, **params: Any) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, ws_sid)
@@ -106,7 +102,6 @@ class WorkflowsMixin(BackendBase):
             )
             self._configs[workflow["sid"]] = (checked["configuration"], parsed)
             return dict(workflow)
-
 
     def update_workflow(self, account_sid: str, ws_sid: str, sid: str, **params: Any) -> Row:
         with self.state.unit():
@@ -128,7 +123,6 @@ class WorkflowsMixin(BackendBase):
                         self._route(ws, task, reason="workflow updated")
             return snapshot
 
-
     def delete_workflow(self, account_sid: str, ws_sid: str, sid: str) -> None:
         with self.state.unit():
             workflow = self.child(account_sid, ws_sid, "workflow", sid, "Workflows")
@@ -139,7 +133,7 @@ class WorkflowsMixin(BackendBase):
                     "assigned",
                     "wrapping",
                 ):
-                    raise InvalidParameter(
+                    raise InUse(
                         f"Workflow {sid} cannot be deleted: it has tasks that are not finished"
                     )
             self.state.delete(workflow)

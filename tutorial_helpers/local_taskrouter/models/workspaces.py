@@ -9,7 +9,7 @@ Deleting an Activity or a TaskChannel that something still uses is refused.
 import json
 from typing import Any
 
-from ..exceptions import InvalidParameter
+from ..exceptions import Duplicate, InUse, InvalidParameter
 from ..state import Row, new_sid
 from .base import (
     BackendBase,
@@ -27,6 +27,8 @@ DEFAULT_TASK_CHANNELS = (
 
 
 class WorkspacesMixin(BackendBase):
+    """Workspaces, Activities and TaskChannels."""
+
     def create_workspace(
         self,
         account_sid: str,
@@ -48,7 +50,7 @@ class WorkspacesMixin(BackendBase):
             ws_sid = new_sid("WS")
             for row in self.state.of(account_sid, "workspace").values():
                 if row["friendly_name"].lower() == friendly_name.lower():
-                    raise InvalidParameter(f"Workspace named {friendly_name} already exists")
+                    raise Duplicate(f"Workspace named {friendly_name} already exists")
             ws = self.state.insert(
                 "workspace",
                 {
@@ -87,7 +89,6 @@ class WorkspacesMixin(BackendBase):
                 self._insert_workflow(ws, "Default Fifo Workflow", config, None, None, 120)
             return dict(ws)
 
-
     def update_workspace(self, account_sid: str, sid: str, **params: Any) -> Row:
         with self.state.unit():
             ws = self.workspace(account_sid, sid)
@@ -113,7 +114,6 @@ class WorkspacesMixin(BackendBase):
             self._touch(ws, **changes)
             return dict(ws)
 
-
     def delete_workspace(self, account_sid: str, sid: str) -> None:
         with self.state.unit():
             ws = self.workspace(account_sid, sid)
@@ -128,11 +128,9 @@ class WorkspacesMixin(BackendBase):
             self.state.delete(ws)
             self._configs = {k: v for k, v in self._configs.items() if k in self.state.rows}
 
-
     def list_workspaces(self, account_sid: str, friendly_name: str | None = None) -> list[Row]:
         rows = self.state.of(account_sid, "workspace").values()
         return [r for r in rows if friendly_name is None or r["friendly_name"] == friendly_name]
-
 
     def _insert_activity(self, ws: Row, name: str, available: bool) -> Row:
         return self.state.insert(
@@ -147,7 +145,6 @@ class WorkspacesMixin(BackendBase):
             },
         )
 
-
     def create_activity(
         self, account_sid: str, ws_sid: str, friendly_name: str | None, available: bool | None
     ) -> Row:
@@ -156,7 +153,6 @@ class WorkspacesMixin(BackendBase):
             name = valid_friendly_name(friendly_name)
             self._unique_name(ws_sid, "activity", name, "Activity")
             return dict(self._insert_activity(ws, name, True if available is None else available))
-
 
     def update_activity(
         self, account_sid: str, ws_sid: str, sid: str, friendly_name: str | None
@@ -169,7 +165,6 @@ class WorkspacesMixin(BackendBase):
                 self._touch(row, friendly_name=name)
                 self._rename_activity(ws_sid, row)
             return dict(row)
-
 
     def _rename_activity(self, ws_sid: str, activity: Row) -> None:
         """Denormalised names (worker.activity_name, ...) follow a rename."""
@@ -185,7 +180,6 @@ class WorkspacesMixin(BackendBase):
                 if queue[f"{field}_sid"] == activity["sid"]:
                     self.state.update(queue, **{f"{field}_name": activity["friendly_name"]})
 
-
     def delete_activity(self, account_sid: str, ws_sid: str, sid: str) -> None:
         with self.state.unit():
             row = self.child(account_sid, ws_sid, "activity", sid, "Activities")
@@ -193,20 +187,19 @@ class WorkspacesMixin(BackendBase):
             users = [w["friendly_name"] for w in self.state.of(ws_sid, "worker").values()
                      if w["activity_sid"] == sid]
             if users:
-                raise InvalidParameter(
+                raise InUse(
                     f"Activity {sid} cannot be deleted: workers are in it ({', '.join(users[:5])})"
                 )
             if sid in (ws["default_activity_sid"], ws["timeout_activity_sid"]):
-                raise InvalidParameter(
+                raise InUse(
                     f"Activity {sid} cannot be deleted: it is the workspace's default or timeout activity"
                 )
             for queue in self.state.of(ws_sid, "task_queue").values():
                 if sid in (queue["reservation_activity_sid"], queue["assignment_activity_sid"]):
-                    raise InvalidParameter(
+                    raise InUse(
                         f"Activity {sid} cannot be deleted: TaskQueue {queue['sid']} uses it"
                     )
             self.state.delete(row)
-
 
     def _insert_task_channel(self, ws: Row, name: str, unique: str, optimized: bool) -> Row:
         channel = self.state.insert(
@@ -225,7 +218,6 @@ class WorkspacesMixin(BackendBase):
             self._insert_worker_channel(worker, channel)
         return channel
 
-
     def create_task_channel(
         self,
         account_sid: str,
@@ -240,16 +232,14 @@ class WorkspacesMixin(BackendBase):
             unique = valid_friendly_name(unique_name, "UniqueName")
             for row in self.state.of(ws_sid, "task_channel").values():
                 if row["unique_name"] == unique:
-                    raise InvalidParameter(f"TaskChannel with UniqueName {unique} already exists")
+                    raise Duplicate(f"TaskChannel with UniqueName {unique} already exists")
             return dict(self._insert_task_channel(ws, name, unique, bool(channel_optimized_routing)))
-
 
     def task_channel(self, ws_sid: str, sid_or_name: str) -> Row:
         for row in self.state.of(ws_sid, "task_channel").values():
             if sid_or_name in (row["sid"], row["unique_name"]):
                 return row
         raise InvalidParameter(f"TaskChannel {sid_or_name!r} not found in this Workspace")
-
 
     def update_task_channel(self, account_sid: str, ws_sid: str, sid: str, **params: Any) -> Row:
         with self.state.unit():
@@ -262,7 +252,6 @@ class WorkspacesMixin(BackendBase):
             self._touch(row, **changes)
             return dict(row)
 
-
     def delete_task_channel(self, account_sid: str, ws_sid: str, sid: str) -> None:
         with self.state.unit():
             row = self.child(account_sid, ws_sid, "task_channel", sid, "TaskChannels")
@@ -271,7 +260,7 @@ class WorkspacesMixin(BackendBase):
                     "completed",
                     "canceled",
                 ):
-                    raise InvalidParameter(f"TaskChannel {sid} cannot be deleted: tasks use it")
+                    raise InUse(f"TaskChannel {sid} cannot be deleted: tasks use it")
             for worker in self.state.of(ws_sid, "worker").values():
                 for wc in list(self.state.of(worker["sid"], "worker_channel").values()):
                     if wc["task_channel_sid"] == sid:
