@@ -15,11 +15,9 @@ def http(taskrouter) -> Iterator[Http]:
     h.session.close()
 
 
-
-
 @pytest.fixture
 def wait_until():
-    """tests/conftest.py's wait_until is a plain function; here it is a fixture."""
+    """tests/polling.py's wait_until, as a fixture for the tests that take it as one."""
     return taskrouter_support.wait_until
 
 
