@@ -327,10 +327,12 @@ def list_tasks(ws: str) -> Response:
     queue_sid, queue_name = param("TaskQueueSid"), param("TaskQueueName")
     expression = expression_filter("EvaluateTaskAttributes")
     has_addons = param_bool("HasAddons")
+    routing_target = param("RoutingTarget")
     rows = [
         r
         for r in rows
         if (not statuses or r["assignment_status"] in statuses)
+        and (routing_target is None or r["routing_target"] == routing_target)
         and (priority is None or r["priority"] == priority)
         and (workflow_sid is None or r["workflow_sid"] == workflow_sid)
         and (workflow_name is None or r["workflow_friendly_name"] == workflow_name)
@@ -339,9 +341,14 @@ def list_tasks(ws: str) -> Response:
         and (expression is None or expression(r["_attrs"]))
         and (has_addons is None or (r["addons"] not in (None, "{}")) == has_addons)
     ]
-    rows = ordering(
-        rows, {"DateCreated": lambda r: r["_created_ts"], "Priority": lambda r: r["priority"]}
-    )
+    order = param("Ordering") or ""
+    if "DateCreated" in order and "VirtualStartTime" in order:
+        raise InvalidParameter("Ordering may not pair DateCreated with VirtualStartTime")
+    rows = ordering(rows, {
+        "DateCreated": lambda r: r["_created_ts"],
+        "Priority": lambda r: r["priority"],
+        "VirtualStartTime": lambda r: r["virtual_start_time"],
+    })
     return page(b, rows, "tasks")
 
 

@@ -131,14 +131,15 @@ class TasksMixin(BackendBase):
                 self._event(ws, "task.updated", task, "Task updated", self.task_data(task))
             if assignment_status is not None and assignment_status != status:
                 self._change_status(ws, task, assignment_status, reason)
+            rerouted = "attributes" in changes and task["assignment_status"] == "pending"
+            if rerouted:
+                # Routed again before answering, so the answer names the queue the task is in now.
+                self._route(ws, task, offer=False)
             snapshot = dict(task)
             if task["assignment_status"] in ("pending", "reserved") and (
                 "attributes" in changes or "priority" in changes
             ):
-                if "attributes" in changes and task["assignment_status"] == "pending":
-                    self._route(ws, task)
-                else:
-                    self._offer_task(ws, task)
+                self._offer_task(ws, task)
             return snapshot
 
     def _change_status(self, ws: Row, task: Row, new: str, reason: str | None) -> None:
