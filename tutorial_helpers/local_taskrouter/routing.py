@@ -29,6 +29,17 @@ class Target:
     timeout: int | None
     skip_if: Expression | None
     order_by: tuple[OrderBy, ...]
+    # Known agent routing: ("sid" | "friendly_name", the task attribute that names the worker).
+    known_worker: tuple[str, str] | None = None
+
+    def known_worker_value(self, task_attributes: Mapping[str, Any]) -> Any:
+        """The worker this target wants, read from the task; None when the task does not name one."""
+        if self.known_worker is None:
+            return None
+        value: Any = task_attributes
+        for part in self.known_worker[1].removeprefix("task.").split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value
 
 
 @dataclass(frozen=True)
@@ -47,11 +58,18 @@ class WorkflowConfig:
         """Targets of a filter; index -1 is the default filter."""
         return self.default_targets if filter_index < 0 else self.filters[filter_index].targets
 
-    def select_filter(self, task_attributes: Mapping[str, Any]) -> int | None:
-        """First matching filter wins; -1 for the default filter, None when nothing matches."""
+    def select_filter(self, task_attributes: Mapping[str, Any], after: int | None = None) -> int | None:
+        """First matching filter wins; -1 for the default filter, None when nothing matches.
+
+        `after`: only filters after that one (a task whose every target of a filter was skipped by
+        skip_if is treated as not matching it); after the default filter (-1) nothing is left.
+        """
+        if after == -1:
+            return None
         variables = {"task": task_attributes}
-        for index, flt in enumerate(self.filters):
-            if flt.expression.evaluate(variables, bare=task_attributes):
+        start = 0 if after is None else after + 1
+        for index in range(start, len(self.filters)):
+            if self.filters[index].expression.evaluate(variables, bare=task_attributes):
                 return index
         return -1 if self.default_targets else None
 
@@ -99,6 +117,25 @@ def _order_by(value: Any, where: str) -> tuple[OrderBy, ...]:
     return tuple(result)
 
 
+def _known_worker(item: dict, where: str) -> tuple[str, str] | None:
+    """`known_worker_sid` or `known_worker_friendly_name` (not both): a task attribute naming the worker."""
+    given = [(field, item[f"known_worker_{field}"]) for field in ("sid", "friendly_name")
+             if item.get(f"known_worker_{field}") is not None]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise InvalidParameter(
+            f"Invalid workflow configuration: {where} sets both known_worker_sid and known_worker_friendly_name"
+        )
+    field, attribute = given[0]
+    if not isinstance(attribute, str) or not attribute.strip():
+        raise InvalidParameter(
+            f"Invalid workflow configuration: {where}.known_worker_{field} must name a task attribute, "
+            "like 'task.agent_sid'"
+        )
+    return field, attribute.strip()
+
+
 def _targets(raw: Any, where: str, queue_exists: Callable[[str], bool]) -> tuple[Target, ...]:
     if not isinstance(raw, list) or not raw:
         raise InvalidParameter(f"Invalid workflow configuration: {where}.targets must be a non-empty list")
@@ -130,6 +167,7 @@ def _targets(raw: Any, where: str, queue_exists: Callable[[str], bool]) -> tuple
                 if item.get("skip_if") is not None
                 else None,
                 order_by=_order_by(item.get("order_by"), f"{here}.order_by"),
+                known_worker=_known_worker(item, here),
             )
         )
     return tuple(targets)

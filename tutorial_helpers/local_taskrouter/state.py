@@ -96,9 +96,9 @@ class State:
 
     @staticmethod
     def heap_key(task: Row) -> tuple:
-        """Higher priority first, then the longest in the queue."""
-        entered = task.get("_queue_entered_ts") or task["_created_ts"]
-        return (-task["priority"], entered, task["_seq"], task["sid"])
+        """A FIFO queue's order: higher priority first, then the oldest task (Twilio orders by the task's
+        age, its VirtualStartTime when one was given, not by when it entered this queue)."""
+        return (-task["priority"], task.get("_start_ts") or task["_created_ts"], task["_seq"], task["sid"])
 
     def _index_status(self, row: Row) -> None:
         kind, sid = row["_kind"], row["sid"]

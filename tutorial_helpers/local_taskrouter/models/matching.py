@@ -96,13 +96,25 @@ class Matching(BackendBase):
         workflow = self.state.rows[task["workflow_sid"]]
         config = self.config(workflow)
         targets = config.targets(filter_index)
+        skipped = False
         while target_index < len(targets):
             target = targets[target_index]
             if target.skip_if is None or not target.skip_if.evaluate(
                 {"workers": {"available": self._available_count(ws, task, target)}}
             ):
                 break
-            target_index += 1
+            skipped, target_index = True, target_index + 1
+        if target_index >= len(targets) and skipped:
+            # skip_if on the final step: as if the filter had not matched; the next one (or the default
+            # filter) gets the task. With none left, the task is canceled (Twilio's docs are silent).
+            following = config.select_filter(task["_attrs"], after=filter_index)
+            if following is not None:
+                self._enter_target(ws, task, following, 0, offer=offer)
+                return
+            self._event(ws, "workflow.skipped", task, "Task skipped every target of its Workflow (skip_if)",
+                        self.task_data(task))
+            self._cancel_task(ws, task, "Workflow Skipped")
+            return
         if target_index >= len(targets):
             self._event(ws, "workflow.timeout", task, "Task timed out of its Workflow", self.task_data(task))
             self._cancel_task(ws, task, "Workflow Timeout")
@@ -114,7 +126,7 @@ class Matching(BackendBase):
         changes: dict[str, Any] = {
             "_filter": filter_index,
             "_target": target_index,
-            "_target_timeout_at": now + target.timeout if target.timeout else None,
+            "_target_timeout_at": self._target_deadline(task, targets, target_index),
         }
         if task["task_queue_sid"] != queue["sid"]:
             changes.update(
@@ -138,6 +150,15 @@ class Matching(BackendBase):
         if offer:
             self._offer_task(ws, task)
 
+    @staticmethod
+    def _target_deadline(task: Row, targets: tuple[Target, ...], index: int) -> float | None:
+        """When the task leaves target `index`. Twilio counts target timeouts on the task's age, not
+        from entering the target: target i ends when the task is as old as the timeouts of targets
+        0..i together ("Lifecycle of a Task: Timeout evaluation")."""
+        if not targets[index].timeout:
+            return None
+        return task["_created_ts"] + sum(t.timeout or 0 for t in targets[: index + 1])
+
     def _target(self, task: Row) -> Target:
         config = self.config(self.state.rows[task["workflow_sid"]])
         return config.targets(task["_filter"])[task["_target"]]
@@ -145,6 +166,11 @@ class Matching(BackendBase):
     def _eligible(self, ws: Row, task: Row, target: Target, worker: Row) -> bool:
         if worker["sid"] not in self.members(self.state.rows[target.queue_sid]):
             return False
+        if target.known_worker is not None:
+            # Known agent routing: only the worker the task names, and only while it names one.
+            field, _ = target.known_worker
+            if worker[field] != target.known_worker_value(task["_attrs"]):
+                return False
         if target.expression is not None:
             attrs = worker["_attrs"]
             if not target.expression.evaluate({"task": task["_attrs"], "worker": attrs}, bare=attrs):
@@ -205,11 +231,12 @@ class Matching(BackendBase):
 
     def _best_in_queue(self, ws: Row, queue: Row, worker: Row) -> Row | None:
         """The first task of a queue this worker can take, in the queue's order."""
-        if queue["task_order"] == "LIFO" or ws["prioritize_queue_order"] == "LIFO":
-            # LIFO is rare: order the queue's open tasks on demand.
+        if queue["task_order"] == "LIFO":
+            # LIFO is rare: order the queue's open tasks on demand, newest first. Twilio's LIFO
+            # "does not consider the Task priority".
             tasks = sorted(
                 self.state.open_tasks_by_queue.get(queue["sid"], {}).values(),
-                key=lambda t: (-t["priority"], -(t.get("_queue_entered_ts") or t["_created_ts"]), -t["_seq"]),
+                key=lambda t: (-_start(t), -t["_seq"]),
             )
             return next((t for t in tasks if self._can_offer(ws, t, worker)), None)
         heap = self.state.queue_heaps.get(queue["sid"])
@@ -235,15 +262,18 @@ class Matching(BackendBase):
         """A worker became free: give it the best open tasks of the queues it belongs to."""
         ws = self.state.rows[worker["workspace_sid"]]
         queues = [q for q in self.state.of(ws["sid"], "task_queue").values() if worker["sid"] in self.members(q)]
-        lifo = ws["prioritize_queue_order"] == "LIFO"
+        first_kind = ws["prioritize_queue_order"]  # which kind of queue a worker in both drains first
         while worker["available"]:
             best, best_key = None, None
             for queue in queues:
                 task = self._best_in_queue(ws, queue, worker)
                 if task is None:
                     continue
-                entered = task.get("_queue_entered_ts") or task["_created_ts"]
-                key = (-task["priority"], -entered if lifo else entered, task["_seq"])
+                kind = 0 if queue["task_order"] == first_kind else 1
+                if queue["task_order"] == "LIFO":
+                    key = (kind, 0, -_start(task), -task["_seq"])
+                else:
+                    key = (kind, -task["priority"], _start(task), task["_seq"])
                 if best_key is None or key < best_key:
                     best, best_key = task, key
             if best is None:
@@ -253,3 +283,8 @@ class Matching(BackendBase):
     def _offer_queue(self, ws: Row, queue: Row) -> None:
         for task in list(self.state.open_tasks_by_queue.get(queue["sid"], {}).values()):
             self._offer_task(ws, task)
+
+
+def _start(task: Row) -> float:
+    """What a task's age counts from, for ordering: its VirtualStartTime if given, else its creation."""
+    return task.get("_start_ts") or task["_created_ts"]

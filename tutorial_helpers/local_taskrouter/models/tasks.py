@@ -8,7 +8,7 @@ finished task (completed or canceled) is deleted five minutes later.
 
 from typing import Any
 
-from ..clock import iso
+from ..clock import iso, parse_iso
 from ..exceptions import IllegalTransition, InvalidParameter
 from ..state import Row, new_sid
 from ..statuses import TASK_STATUSES
@@ -81,6 +81,7 @@ class TasksMixin(BackendBase):
                     "routing_target": None,
                     "_attrs": attrs,
                     "_created_ts": now,
+                    "_start_ts": _start_ts(virtual_start_time),
                     "_expires_at": now + timeout,
                     "_version": 0,
                     "_attempts": 0,
@@ -124,8 +125,8 @@ class TasksMixin(BackendBase):
             if task_channel is not None:
                 channel = self.task_channel(ws_sid, task_channel)
                 changes.update(task_channel_sid=channel["sid"], task_channel_unique_name=channel["unique_name"])
-            if reason is not None:
-                changes["reason"] = reason
+            if reason is not None and assignment_status is None:
+                changes["reason"] = reason  # with a status change, the reason belongs to that change
             if changes:
                 self._bump(task, **changes)
                 self._event(ws, "task.updated", task, "Task updated", self.task_data(task))
@@ -249,3 +250,13 @@ class TasksMixin(BackendBase):
         ):
             if task.get(field):
                 self.timers.schedule(task[field], bind(handler, task["workspace_sid"], task["sid"]))
+
+
+def _start_ts(virtual_start_time: str | None) -> float | None:
+    """A VirtualStartTime the clock can read orders the task as if created then (matching._start)."""
+    if not virtual_start_time:
+        return None
+    try:
+        return parse_iso(virtual_start_time)
+    except ValueError:
+        return None
