@@ -105,7 +105,7 @@ def walk(schema: dict, where: str):
         yield from walk(schema["items"], f"{where}[]")
 
 
-@pytest.mark.parametrize("name", ["taskrouter_v1.json"])
+@pytest.mark.parametrize("name", ["taskrouter_v1.json", "api_v2010.json"])
 def test_the_committed_contract_is_facts_only_and_names_its_source(name: str) -> None:
     contract = json.loads((CONTRACTS / name).read_text())
     assert list(contract) == ["about", "paths", "schemas"]
