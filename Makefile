@@ -36,7 +36,7 @@ test: install browser lint
 
 lab: install
 	@$(BIN)/python -m tutorial_helpers.working_copy sync notebooks $(MY_NOTEBOOKS)
-	$(BIN)/python -m tutorial_helpers.local_taskrouter.ensure --port $(LOCAL_TASKROUTER_PORT)
+	$(BIN)/python -m tutorial_helpers.local_twilio.ensure --port $(LOCAL_TASKROUTER_PORT)
 	@echo "The local TaskRouter keeps running after JupyterLab stops (Ctrl-C twice); 'make stop' stops it."
 	LOCAL_TASKROUTER_URL=$(LOCAL_TASKROUTER_URL) $(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
 

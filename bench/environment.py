@@ -47,7 +47,7 @@ def engine_fingerprint() -> str:
     """A hash of the engine's sources: servers import them when they start, so a colleague's edit
     in the middle of a run would make tables measure different engines. Compared at start and end."""
     digest = hashlib.sha1()
-    for path in sorted((ROOT / "tutorial_helpers" / "local_taskrouter").rglob("*.py")):
+    for path in sorted((ROOT / "tutorial_helpers" / "local_twilio").rglob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial_helpers.local_taskrouter.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tutorial_helpers.local_twilio.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 from .config import ROOT, Config
 
@@ -78,7 +78,7 @@ def _python_module(module: str) -> list[str]:
 
 
 class ServerProcess:
-    """`python -m tutorial_helpers.local_taskrouter` on a free port with a fresh data directory."""
+    """`python -m tutorial_helpers.local_twilio` on a free port with a fresh data directory."""
 
     def __init__(self, label: str, profile_dir: Path | None = None):
         self.label = label
@@ -95,7 +95,7 @@ class ServerProcess:
         if self.profile_path is not None:
             cmd = [*_python_module("bench.profiled_server"), "--profile-out", str(self.profile_path), *common]
         else:
-            cmd = [*_python_module("tutorial_helpers.local_taskrouter"), *common]
+            cmd = [*_python_module("tutorial_helpers.local_twilio"), *common]
         with open(self.log_path, "ab") as log:
             # stderr to a file: a pipe nobody reads would block the server once it fills with warnings.
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,

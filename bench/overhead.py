@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import requests
 
-from tutorial_helpers.local_taskrouter import make_client
+from tutorial_helpers.local_twilio import make_client
 
 from .api import Api, Workspace
 from .harness import ACCOUNT_SID, AUTH_TOKEN, Context, Deadline, Summary, Table, ms, ratio

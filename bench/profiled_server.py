@@ -68,7 +68,7 @@ def summarize(prof: Path, out: Path, top: int = 40) -> None:
     with open(out, "w", encoding="utf-8") as stream:
         stats = pstats.Stats(str(prof), stream=stream)
         stats.sort_stats("tottime").print_stats(top)
-        stats.sort_stats("cumulative").print_stats("local_taskrouter", top)
+        stats.sort_stats("cumulative").print_stats("local_twilio", top)
 
 
 def main() -> int:
@@ -76,7 +76,7 @@ def main() -> int:
     parser.add_argument("--profile-out", required=True)
     args, rest = parser.parse_known_args()
     threading.Thread.run = _profiled_run  # type: ignore[method-assign]
-    from tutorial_helpers.local_taskrouter.__main__ import main as serve
+    from tutorial_helpers.local_twilio.__main__ import main as serve
 
     code = serve(rest)
     stats = merged()

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from tutorial_helpers.local_taskrouter import LocalTaskRouter
+from tutorial_helpers.local_twilio import LocalTaskRouter
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from flask import Flask, Response
 from polling import wait_until  # noqa: F401  (re-exported for the test modules)
 
 from tutorial_helpers.callback_server import CallbackServer, start_callback_server
-from tutorial_helpers.local_taskrouter import LocalTaskRouter
+from tutorial_helpers.local_twilio import LocalTaskRouter
 from tutorial_helpers.settings import Settings
 from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart
 

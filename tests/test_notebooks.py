@@ -21,7 +21,7 @@ from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
 from tutorial_helpers.headless import add_autopilot
-from tutorial_helpers.local_taskrouter import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, LocalTaskRouter
+from tutorial_helpers.local_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, LocalTaskRouter
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 ORDER = [

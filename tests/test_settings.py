@@ -1,7 +1,7 @@
 import pytest
 
 from tutorial_helpers import settings as settings_module
-from tutorial_helpers.local_taskrouter.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, default_credentials
+from tutorial_helpers.local_twilio.defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, default_credentials
 from tutorial_helpers.settings import Settings, SettingsError, load_settings
 
 SID = "AC" + "0123456789abcdef" * 2

@@ -12,5 +12,5 @@ tunnels, widgets, the local TaskRouter) lives here:
 - widgets: WorkerActivityControls, TaskStatusView, CallbackInspector
 - checks: check_environment, check_workspace, check_step_02, check_step_03
 - reset: reset_tutorial(client), python -m tutorial_helpers.reset
-- local_taskrouter: the local TaskRouter itself
+- local_twilio: the local Twilio server, TaskRouter first (local_taskrouter: its old name, still working)
 """

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from twilio.rest import Client
 
-from tutorial_helpers.local_taskrouter.client import make_client as make_local_client
+from tutorial_helpers.local_twilio.client import make_client as make_local_client
 from tutorial_helpers.settings import Settings, load_settings
 
 if TYPE_CHECKING:

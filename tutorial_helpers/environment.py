@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tutorial_helpers.local_taskrouter.ensure import LocalTaskRouterUnavailable, ensure_running, is_running
+from tutorial_helpers.local_twilio.ensure import LocalTaskRouterUnavailable, ensure_running, is_running
 from tutorial_helpers.settings import BACK_TO_LOCAL, Settings, SettingsError, load_settings
 
 __all__ = ["SetupError", "SettingsError", "prepare", "ensure_local_taskrouter", "verify_credentials"]

@@ -20,7 +20,7 @@ from typing import Literal
 
 from dotenv import dotenv_values
 
-from tutorial_helpers.local_taskrouter.defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials
+from tutorial_helpers.local_twilio.defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials
 
 Mode = Literal["local", "twilio"]
 MODES: tuple[Mode, ...] = ("local", "twilio")

@@ -7,7 +7,7 @@ import pytest
 from flask import Response, request
 from taskrouter_support import Http, alerts, small_workspace
 
-from tutorial_helpers.local_taskrouter import callbacks as callbacks_module
+from tutorial_helpers.local_twilio.taskrouter import callbacks as callbacks_module
 
 
 def json_response(body, status: int = 200, mimetype: str = "application/json"):

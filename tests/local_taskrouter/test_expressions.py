@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tutorial_helpers.local_taskrouter.expressions import (
+from tutorial_helpers.local_twilio.taskrouter.expressions import (
     Expression,
     ExpressionError,
     compile_expression,

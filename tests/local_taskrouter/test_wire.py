@@ -15,8 +15,8 @@ import pytest
 import requests
 from taskrouter_support import Http
 
-from tutorial_helpers.local_taskrouter import LocalTaskRouter
-from tutorial_helpers.local_taskrouter.urls import UNAUTHENTICATED, URLS
+from tutorial_helpers.local_twilio import LocalTaskRouter
+from tutorial_helpers.local_twilio.taskrouter.urls import UNAUTHENTICATED, URLS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_PATH = ROOT / "tests" / "contracts" / "taskrouter_v1.json"

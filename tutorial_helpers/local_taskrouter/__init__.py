@@ -1,13 +1,19 @@
-"""A local, persistent implementation of Twilio TaskRouter v1 for the tutorial.
+"""The local TaskRouter's first home, kept so that everything that used it keeps working.
 
-    with LocalTaskRouter() as tr:
-        client = tr.client()          # the official twilio SDK, aimed at 127.0.0.1
-        client.taskrouter.v1.workspaces.create(friendly_name="Quickstart")
+The server now lives in `tutorial_helpers.local_twilio` (one server, a folder
+per Twilio service); `python -m tutorial_helpers.local_taskrouter`, its
+`ensure` module and these imports still work.
 """
 
-from .client import make_client
-from .defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_HOST, DEFAULT_PORT
-from .server import LocalTaskRouter, create_app
+from tutorial_helpers.local_twilio import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    LocalTaskRouter,
+    create_app,
+    make_client,
+)
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",

@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Iterator
 from typing import Any
 
-from ..clock import iso
+from ...clock import iso
 from ..expressions import compile_expression
 from ..routing import Target, sort_key_for
 from ..state import Row

@@ -6,7 +6,7 @@ workflow with unfinished tasks cannot be deleted.
 
 from typing import Any
 
-from ..exceptions import InUse, InvalidParameter
+from ...exceptions import InUse, InvalidParameter
 from ..routing import WorkflowConfig, parse_configuration
 from ..state import Row, new_sid
 from .base import (

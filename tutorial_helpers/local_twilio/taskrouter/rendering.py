@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from flask import Response, g, request
 
-from .clock import parse_iso
-from .exceptions import InvalidParameter
+from ..clock import parse_iso
+from ..exceptions import InvalidParameter
 from .expressions import ExpressionError, compile_expression
 from .models import Backend, etag, resource_path
 from .state import Row

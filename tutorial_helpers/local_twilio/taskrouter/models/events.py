@@ -8,8 +8,8 @@ through) is sent after commit. Events live only in SQLite (state.append_event).
 import logging
 from typing import Any
 
-from ..clock import iso
-from ..exceptions import NotFound
+from ...clock import iso
+from ...exceptions import NotFound
 from ..state import Row, new_sid
 from .base import (
     BackendBase,

@@ -7,7 +7,7 @@ workflow routes to cannot be deleted.
 
 from typing import Any
 
-from ..exceptions import InUse, InvalidParameter, LimitExceeded
+from ...exceptions import InUse, InvalidParameter, LimitExceeded
 from ..state import Row, new_sid
 from .base import (
     MAX_TASK_QUEUES,

@@ -7,8 +7,8 @@ A worker who becomes available is offered work at once (matching.py).
 
 from typing import Any
 
-from ..clock import iso
-from ..exceptions import IllegalTransition, InUse, InvalidParameter, LimitExceeded, NotFound
+from ...clock import iso
+from ...exceptions import IllegalTransition, InUse, InvalidParameter, LimitExceeded, NotFound
 from ..state import Row, new_sid
 from .base import (
     MAX_WORKERS,

@@ -2,7 +2,7 @@
 
 from flask import Response, current_app
 
-from .exceptions import InvalidParameter
+from ..exceptions import InvalidParameter
 from .models import Backend, json_object
 from .rendering import (
     account,

@@ -10,12 +10,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..clock import Clock, iso
-from ..exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
+from ...clock import Clock, iso
+from ...exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
+from ...store import Store
+from ...timers import Timers
 from ..expressions import ExpressionError, compile_expression
 from ..state import Row, State
-from ..store import Store
-from ..timers import Timers
 
 MAX_ATTRIBUTES_CHARS = 4096
 MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits

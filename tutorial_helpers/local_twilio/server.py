@@ -16,16 +16,16 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from .callbacks import Dispatcher
 from .client import make_client
 from .clock import Clock
 from .defaults import DEFAULT_HOST, default_credentials
 from .exceptions import MethodNotAllowed, NotFound, TwilioError, Unauthenticated
-from .models import Backend
-from .rendering import reply
 from .store import Store
+from .taskrouter.callbacks import Dispatcher
+from .taskrouter.models import Backend
+from .taskrouter.rendering import reply
+from .taskrouter.urls import UNAUTHENTICATED, URLS
 from .timers import Timers
-from .urls import UNAUTHENTICATED, URLS
 
 log = logging.getLogger(__name__)
 

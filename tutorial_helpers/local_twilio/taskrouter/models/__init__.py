@@ -22,9 +22,9 @@ triggered it, never by polling; callbacks and timers start after commit.
 | lookups, ETags, stamps, scheduling on the one clock, validators | base.py |
 """
 
-from ..clock import Clock
-from ..store import Store
-from ..timers import Timers
+from ...clock import Clock
+from ...store import Store
+from ...timers import Timers
 from .base import BackendBase, etag, json_object, resource_path
 from .events import EventsMixin
 from .matching import Matching

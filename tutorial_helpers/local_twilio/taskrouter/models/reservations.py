@@ -17,7 +17,7 @@ before the reservation moved her to the queue's ReservationActivity.
 
 import logging
 
-from ..exceptions import IllegalTransition, InvalidParameter, NotFound
+from ...exceptions import IllegalTransition, InvalidParameter, NotFound
 from ..state import Row, new_sid
 from .base import (
     MAX_ASSIGNMENT_ATTEMPTS,

@@ -9,7 +9,7 @@ Deleting an Activity or a TaskChannel that something still uses is refused.
 import json
 from typing import Any
 
-from ..exceptions import Duplicate, InUse, InvalidParameter
+from ...exceptions import Duplicate, InUse, InvalidParameter
 from ..state import Row, new_sid
 from .base import (
     BackendBase,

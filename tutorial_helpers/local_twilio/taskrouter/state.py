@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from ..store import Store
 from .statuses import ACTIVE_RESERVATION, OPEN_TASK
-from .store import Store
 
 Row = dict
 

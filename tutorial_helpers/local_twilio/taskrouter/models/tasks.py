@@ -8,8 +8,8 @@ finished task (completed or canceled) is deleted five minutes later.
 
 from typing import Any
 
-from ..clock import iso, parse_iso
-from ..exceptions import IllegalTransition, InvalidParameter
+from ...clock import iso, parse_iso
+from ...exceptions import IllegalTransition, InvalidParameter
 from ..state import Row, new_sid
 from ..statuses import TASK_STATUSES
 from .base import (
