@@ -3,6 +3,7 @@
 from flask import Response, current_app
 
 from ..exceptions import InvalidParameter
+from ..params import param, param_bool, param_int
 from .models import Backend, json_object
 from .rendering import (
     account,
@@ -13,10 +14,7 @@ from .rendering import (
     no_content,
     ordering,
     page,
-    param,
-    param_bool,
     param_choice,
-    param_int,
     param_list,
     render,
     reply,

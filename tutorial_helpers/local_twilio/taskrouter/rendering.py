@@ -15,6 +15,7 @@ from flask import Response, g, request
 
 from ..clock import parse_iso
 from ..exceptions import InvalidParameter
+from ..params import param, param_int
 from .expressions import ExpressionError, compile_expression
 from .models import Backend, etag, resource_path
 from .state import Row
@@ -222,36 +223,6 @@ def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = Fal
 
 
 # ---------------------------------------------------------------------------- parameters
-
-def param(name: str) -> str | None:
-    """A body parameter (updates and creates are form POSTs) or a query parameter."""
-    value = request.form.get(name)
-    if value is None:
-        value = request.args.get(name)
-    return value
-
-
-def param_int(name: str, default: int | None = None) -> int | None:
-    value = param(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
-
-
-def param_bool(name: str) -> bool | None:
-    value = param(name)
-    if value is None or value == "":
-        return None
-    lowered = value.lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0"):
-        return False
-    raise InvalidParameter(f"{name} must be true or false, got {value!r}")
-
 
 def param_list(name: str) -> list[str]:
     """Repeated keys (`A=x&A=y`) or the comma form (`A=x,y`)."""
