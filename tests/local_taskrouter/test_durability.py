@@ -190,6 +190,7 @@ def test_stop_never_kills_a_program_that_runs_the_server_inside_it(taskrouter):
 @pytest.mark.parametrize(("flags", "words"), [
     (["--account-sid", "bad"], "--account-sid must be AC followed by 32 hex digits"),
     (["--auth-token", ""], "--auth-token must not be empty"),
+    (["--phone-numbers", "+1202555010,555"], "--phone-numbers must be E.164 numbers like +12025550100, got 555"),
 ])
 def test_bad_flags_are_argparse_errors(tmp_path, flags, words):
     result = subprocess.run(

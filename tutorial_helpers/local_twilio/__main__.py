@@ -10,6 +10,7 @@ import threading
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_data_dir
 from .ensure import stop_running
 from .server import LocalTaskRouter
+from .voice.models import DEFAULT_PHONE_NUMBERS, E164
 
 
 def program_name() -> str:
@@ -37,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--auth-token", default=token,
                         help="its auth token, also the key that signs callbacks (default: "
                              "$TWILIO_AUTH_TOKEN, else a fixed local token)")
+    parser.add_argument("--phone-numbers", default=",".join(DEFAULT_PHONE_NUMBERS),
+                        help="the local numbers every account gets, E.164, comma-separated (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--stop", action="store_true",
                         help="stop the local TaskRouter running at --host/--port (its data is kept)")
@@ -47,6 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--account-sid must be AC followed by 32 hex digits, got {sid[:6]}...")
     if not args.auth_token:
         parser.error("--auth-token must not be empty")
+    args.phone_numbers = tuple(n.strip() for n in args.phone_numbers.split(",") if n.strip())
+    bad = [n for n in args.phone_numbers if not E164.match(n)]
+    if bad or not args.phone_numbers:
+        parser.error(f"--phone-numbers must be E.164 numbers like +12025550100, got {', '.join(bad) or 'none'}")
     return args
 
 
@@ -61,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr if code else sys.stdout)
         return code
     router = LocalTaskRouter(args.data_dir, args.host, args.port, args.account_sid,
-                             args.auth_token, standalone=True)
+                             args.auth_token, standalone=True, phone_numbers=args.phone_numbers)
     try:
         router.start()
     except OSError as exc:

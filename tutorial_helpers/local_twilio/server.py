@@ -26,6 +26,8 @@ from .taskrouter.models import Backend
 from .taskrouter.rendering import reply
 from .taskrouter.urls import UNAUTHENTICATED, URLS
 from .timers import Timers
+from .voice.models import DEFAULT_PHONE_NUMBERS, VoiceBackend
+from .voice.urls import URLS as VOICE_URLS
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,17 @@ def _error(exc: TwilioError) -> Response:
     return response
 
 
-def create_app(backend: Backend) -> Flask:
-    app = Flask("local_taskrouter")
+def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
+    """One app for every service: TaskRouter's routes under /v1, the 2010-04-01 API's when `voice` is given."""
+    app = Flask("local_twilio")
     app.config["BACKEND"] = backend
-    for rule, methods, handler in URLS:
-        endpoint = f"{handler.__name__}"
-        app.add_url_rule(rule, endpoint=endpoint, view_func=handler, methods=methods)
+    tables = [("taskrouter", URLS)]
+    if voice is not None:
+        app.config["VOICE"] = voice
+        tables.append(("voice", VOICE_URLS))
+    for service, table in tables:
+        for rule, methods, handler in table:
+            app.add_url_rule(rule, endpoint=f"{service}.{handler.__name__}", view_func=handler, methods=methods)
 
     @app.before_request
     def authenticate() -> Response | None:
@@ -93,6 +100,7 @@ class LocalTaskRouter:
         auth_token: str | None = None,
         extra_accounts: dict[str, str] | None = None,
         standalone: bool = False,
+        phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS,
     ):
         default_sid, default_token = default_credentials()
         self.account_sid = account_sid or default_sid
@@ -109,6 +117,7 @@ class LocalTaskRouter:
         # The CLI's own process: /_local/health names its pid, so --stop can stop it. Never in-process,
         # where that pid would be the test run's or the notebook kernel's.
         self.standalone = standalone
+        self.phone_numbers = tuple(phone_numbers)
 
     @property
     def port(self) -> int:
@@ -128,7 +137,9 @@ class LocalTaskRouter:
         self.timers = Timers(self.clock)
         self.backend = Backend(self.store, self.clock, self.timers, self._accounts)
         self.dispatcher = Dispatcher(self.backend)
-        self.app = create_app(self.backend)
+        self.voice = VoiceBackend(self.backend.state, self.clock, self._accounts, self.phone_numbers)
+        self.voice.seed_numbers()
+        self.app = create_app(self.backend, self.voice)
         if self.standalone:
             self.app.config["PROCESS"] = {"pid": os.getpid()}
         self._server = make_server(

@@ -1,0 +1,196 @@
+"""The 2010-04-01 API pieces of the local voice side, through the official SDK and raw HTTP, every answer
+checked against the facts-only contract (tests/contracts/api_v2010.json)."""
+
+import json
+import re
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+import requests
+from twilio.base.exceptions import TwilioRestException
+
+from tutorial_helpers.local_twilio import LocalTaskRouter
+from tutorial_helpers.local_twilio.voice.urls import URLS
+
+CONTRACT = json.loads((Path(__file__).resolve().parents[1] / "contracts" / "api_v2010.json").read_text())
+TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "array": list, "number": (int, float)}
+
+
+class Wire:
+    """Raw HTTP to the local server; every answer is checked against the 2010 contract."""
+
+    def __init__(self, tr: LocalTaskRouter):
+        self.tr = tr
+        self.session = requests.Session()
+        self.session.auth = (tr.account_sid, tr.auth_token)
+        self.seen: set[tuple[str, str]] = set()
+        # A literal segment beats a placeholder, as in test_wire.py.
+        self.routes = sorted((route(t) for t in CONTRACT["paths"]), key=lambda r: -r[0])
+
+    def call(self, method: str, path: str, data=None, status: int = 200) -> dict:
+        response = self.session.request(method, self.tr.base_url + path, data=data, timeout=10)
+        assert response.status_code == status, (method, path, response.status_code, response.text)
+        template = next(t for _n, pattern, t in self.routes if pattern.match(path.split("?")[0]))
+        codes = CONTRACT["paths"][template][method.lower()]
+        assert str(status) in codes, (method, template, status, sorted(codes))
+        self.seen.add((method, template))
+        schema = codes[str(status)]
+        if schema is None:
+            assert response.content == b""
+            return {}
+        body = response.json()
+        check(schema, body, f"{method} {path}")
+        return body
+
+
+def route(template: str) -> tuple[int, re.Pattern, str]:
+    literals = sum(1 for part in template.split("/") if part and "{" not in part)
+    return literals, re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"), template
+
+
+def resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = CONTRACT["schemas"][schema["$ref"]]
+    return schema
+
+
+def check(schema: dict, value, where: str) -> None:
+    schema = resolve(schema)
+    if value is None:
+        assert schema.get("nullable") or "type" not in schema, f"{where} is null but not nullable"
+        return
+    kind = schema.get("type")
+    if kind:
+        assert isinstance(value, TYPES[kind]) and not (kind == "integer" and isinstance(value, bool)), (
+            f"{where}: {value!r} is not {kind}")
+    if "enum" in schema:
+        assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
+    if "pattern" in schema:
+        assert re.match(schema["pattern"], value), f"{where}: {value!r} does not match {schema['pattern']}"
+    fmt = schema.get("format")
+    if fmt == "date-time-rfc-2822":
+        assert value.endswith("+0000") and parsedate_to_datetime(value), f"{where}: {value!r} is not RFC 2822"
+    elif fmt == "uri":
+        assert value.startswith(("/2010-04-01/", "http://", "https://")), f"{where}: {value!r} is not a uri"
+    elif fmt == "phone-number":
+        assert re.fullmatch(r"\+[1-9]\d{6,14}", value), f"{where}: {value!r} is not E.164"
+    if "properties" in schema and isinstance(value, dict):
+        missing = sorted(set(schema["properties"]) - set(value))
+        assert not missing, f"{where}: fields missing from the answer: {missing}"
+        for name, prop in schema["properties"].items():
+            check(prop, value[name], f"{where}.{name}")
+    if "items" in schema and isinstance(value, list):
+        for i, item in enumerate(value):
+            check(schema["items"], item, f"{where}[{i}]")
+
+
+@pytest.fixture
+def wire(taskrouter):
+    w = Wire(taskrouter)
+    yield w
+    w.session.close()
+
+
+def test_every_2010_answer_matches_the_contract(wire, taskrouter):
+    account = f"/2010-04-01/Accounts/{taskrouter.account_sid}"
+    c = wire.call
+    numbers = c("GET", f"{account}/IncomingPhoneNumbers.json")["incoming_phone_numbers"]
+    assert [n["phone_number"] for n in numbers] == ["+12025550100", "+12025550101", "+12025550102"]
+    first = numbers[0]["sid"]
+    c("GET", f"{account}/IncomingPhoneNumbers.json?PhoneNumber=%2B12025550100")
+    c("GET", f"{account}/IncomingPhoneNumbers/{first}.json")
+    updated = c("POST", f"{account}/IncomingPhoneNumbers/{first}.json",
+                {"VoiceUrl": "http://127.0.0.1:9/incoming_call", "VoiceMethod": "GET"})
+    assert (updated["voice_url"], updated["voice_method"]) == ("http://127.0.0.1:9/incoming_call", "GET")
+    bought = c("POST", f"{account}/IncomingPhoneNumbers.json", {"AreaCode": "415"}, status=201)
+    assert bought["phone_number"] == "+14155550100" and bought["friendly_name"] == "(415) 555-0100"
+    chosen = c("POST", f"{account}/IncomingPhoneNumbers.json", {"PhoneNumber": "+4420 7946 0000"}, status=201)
+    assert chosen["phone_number"] == "+442079460000"
+    c("DELETE", f"{account}/IncomingPhoneNumbers/{chosen['sid']}.json", status=204)
+    key = c("POST", f"{account}/Keys.json", {"FriendlyName": "worker page"}, status=201)
+    assert key["secret"] and key["sid"].startswith("SK")
+    c("GET", f"{account}/Keys.json")
+    fetched = c("GET", f"{account}/Keys/{key['sid']}.json")
+    assert "secret" not in fetched  # shown once, when the key is made
+    c("POST", f"{account}/Keys/{key['sid']}.json", {"FriendlyName": "renamed"})
+    c("DELETE", f"{account}/Keys/{key['sid']}.json", status=204)
+    served = {(m, rule) for rule, methods, _h in URLS for m in methods}
+    assert len(wire.seen) == len(served), "every 2010 operation the server has was checked"
+
+
+def test_the_quickstart_finds_its_number_and_points_it_at_the_app(client):
+    """Twilio's part 3, step 1, as the notebook writes it."""
+    number = client.incoming_phone_numbers.list(phone_number="+12025550100")[0]
+    number = number.update(voice_url="http://127.0.0.1:5000/incoming_call")
+    assert (number.phone_number, number.voice_url, number.voice_method) == (
+        "+12025550100", "http://127.0.0.1:5000/incoming_call", "POST")
+    assert client.incoming_phone_numbers(number.sid).fetch().voice_url == "http://127.0.0.1:5000/incoming_call"
+    assert len(client.incoming_phone_numbers.list(page_size=2)) == 3  # the SDK follows next_page_uri
+
+
+def test_api_keys_through_the_sdk(client):
+    made = client.new_keys.create(friendly_name="worker page")
+    assert made.secret and len(made.secret) >= 24
+    assert [k.sid for k in client.keys.list()] == [made.sid]
+    assert client.keys(made.sid).update(friendly_name="renamed").friendly_name == "renamed"
+    client.keys(made.sid).delete()
+    assert client.keys.list() == []
+
+
+@pytest.mark.parametrize(("path", "form", "words"), [
+    ("IncomingPhoneNumbers/{first}.json", {"VoiceUrl": "not a url"}, "VoiceUrl must be an absolute http(s) URL"),
+    ("IncomingPhoneNumbers/{first}.json", {"VoiceUrl": "http://exa mple.com/"}, "VoiceUrl must be an absolute"),
+    ("IncomingPhoneNumbers/{first}.json", {"VoiceMethod": "PUT"}, "VoiceMethod must be GET or POST"),
+    ("IncomingPhoneNumbers/{first}.json", {"FriendlyName": "x" * 65}, "FriendlyName is longer than 64"),
+    ("IncomingPhoneNumbers.json", {"PhoneNumber": "123"}, "PhoneNumber must be E.164"),
+    ("IncomingPhoneNumbers.json", {"PhoneNumber": "+12025550101"}, "already in use"),
+    ("IncomingPhoneNumbers.json", {}, "PhoneNumber or AreaCode is required"),
+    ("IncomingPhoneNumbers.json", {"AreaCode": "12"}, "AreaCode must be three digits"),
+    ("Keys.json", {"FriendlyName": "k" * 65}, "FriendlyName is longer than 64"),
+])
+def test_bad_values_are_400_and_change_nothing(taskrouter, client, path, form, words):
+    first = client.incoming_phone_numbers.list(phone_number="+12025550100")[0].sid
+    before = ([n.voice_url for n in client.incoming_phone_numbers.list()], len(client.keys.list()))
+    url = f"{taskrouter.base_url}/2010-04-01/Accounts/{taskrouter.account_sid}/{path.format(first=first)}"
+    answer = requests.post(url, data=form, auth=(taskrouter.account_sid, taskrouter.auth_token), timeout=10)
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert set(body) == {"code", "message", "more_info", "status"} and words in body["message"]
+    assert ([n.voice_url for n in client.incoming_phone_numbers.list()], len(client.keys.list())) == before
+
+
+def test_another_accounts_numbers_are_not_found(taskrouter):
+    other = "AC" + "b" * 32
+    answer = requests.get(f"{taskrouter.base_url}/2010-04-01/Accounts/{other}/IncomingPhoneNumbers.json",
+                          auth=(taskrouter.account_sid, taskrouter.auth_token), timeout=10)
+    assert answer.status_code == 404 and answer.json()["code"] == 20404
+    unauthenticated = requests.get(
+        f"{taskrouter.base_url}/2010-04-01/Accounts/{taskrouter.account_sid}/Keys.json", timeout=10)
+    assert unauthenticated.status_code == 401
+
+
+def test_numbers_and_keys_survive_a_restart(tmp_path):
+    with LocalTaskRouter(data_dir=tmp_path) as tr:
+        client = tr.client()
+        number = client.incoming_phone_numbers.list()[0].update(voice_url="http://127.0.0.1:5000/incoming_call")
+        key = client.new_keys.create()
+    with LocalTaskRouter(data_dir=tmp_path) as tr:
+        client = tr.client()
+        assert len(client.incoming_phone_numbers.list()) == 3  # not seeded twice
+        assert client.incoming_phone_numbers(number.sid).fetch().voice_url == "http://127.0.0.1:5000/incoming_call"
+        assert [k.sid for k in client.keys.list()] == [key.sid]
+        assert tr.voice.key_secret(tr.account_sid, key.sid) == key.secret
+
+
+def test_local_numbers_are_configurable(tmp_path):
+    with LocalTaskRouter(data_dir=tmp_path, phone_numbers=("+15005550006",)) as tr:
+        assert [n.phone_number for n in tr.client().incoming_phone_numbers.list()] == ["+15005550006"]
+    with pytest.raises(ValueError, match="E.164"):
+        LocalTaskRouter(data_dir=tmp_path / "bad", phone_numbers=("555",)).start()
+
+
+def test_sdk_errors_carry_twilios_codes(client):
+    with pytest.raises(TwilioRestException) as missing:
+        client.incoming_phone_numbers("PN" + "0" * 32).fetch()
+    assert (missing.value.status, missing.value.code) == (404, 20404)

@@ -1,0 +1,71 @@
+"""One function per 2010-04-01 endpoint: read params -> one backend call -> render."""
+
+from flask import Response, current_app, g
+
+from ..exceptions import NotFound
+from ..params import param
+from .models import VoiceBackend
+from .rendering import page, render_key, render_number, reply
+
+
+def voice() -> VoiceBackend:
+    return current_app.config["VOICE"]
+
+
+def account(account_sid: str) -> str:
+    """The account in the path must be the one that authenticated."""
+    if account_sid != g.account_sid:
+        raise NotFound(f"/Accounts/{account_sid}.json")
+    return account_sid
+
+
+def _number_params() -> dict[str, str | None]:
+    names = {"voice_url": "VoiceUrl", "voice_method": "VoiceMethod", "voice_fallback_url": "VoiceFallbackUrl",
+             "voice_fallback_method": "VoiceFallbackMethod", "status_callback": "StatusCallback",
+             "status_callback_method": "StatusCallbackMethod", "friendly_name": "FriendlyName"}
+    return {field: param(wire) for field, wire in names.items()}
+
+
+def list_numbers(account_sid: str) -> Response:
+    rows = voice().numbers(account(account_sid), param("PhoneNumber"), param("FriendlyName"))
+    return page(rows, "incoming_phone_numbers", render_number)
+
+
+def create_number(account_sid: str) -> Response:
+    row = voice().create_number(account(account_sid), param("PhoneNumber"), param("AreaCode"), **_number_params())
+    return reply(render_number(row), 201)
+
+
+def fetch_number(account_sid: str, sid: str) -> Response:
+    return reply(render_number(voice().number(account(account_sid), sid)))
+
+
+def update_number(account_sid: str, sid: str) -> Response:
+    return reply(render_number(voice().update_number(account(account_sid), sid, **_number_params())))
+
+
+def delete_number(account_sid: str, sid: str) -> Response:
+    voice().delete_number(account(account_sid), sid)
+    return Response(status=204)
+
+
+def list_keys(account_sid: str) -> Response:
+    return page(voice().keys(account(account_sid)), "keys", render_key)
+
+
+def create_key(account_sid: str) -> Response:
+    row = voice().create_key(account(account_sid), param("FriendlyName"))
+    return reply(render_key(row, with_secret=True), 201)
+
+
+def fetch_key(account_sid: str, sid: str) -> Response:
+    return reply(render_key(voice().key(account(account_sid), sid)))
+
+
+def update_key(account_sid: str, sid: str) -> Response:
+    return reply(render_key(voice().update_key(account(account_sid), sid, param("FriendlyName"))))
+
+
+def delete_key(account_sid: str, sid: str) -> Response:
+    voice().delete_key(account(account_sid), sid)
+    return Response(status=204)

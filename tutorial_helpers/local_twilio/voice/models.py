@@ -1,0 +1,205 @@
+"""Phone numbers and API keys: their verbs and rules. Rows share the TaskRouter's state and store."""
+
+import re
+import secrets
+
+from ..clock import Clock
+from ..exceptions import Duplicate, InvalidParameter, NotFound
+from ..taskrouter.state import Row, State, new_sid
+
+# Fictional numbers (555-0100 to 555-0199 are set aside for fiction): every account gets these.
+DEFAULT_PHONE_NUMBERS = ("+12025550100", "+12025550101", "+12025550102")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+METHODS = ("GET", "POST")
+MAX_FRIENDLY_NAME = 64
+
+
+def valid_url(value: str, what: str) -> str | None:
+    """An absolute http(s) URL, or None for an empty value (which clears it)."""
+    if value == "":
+        return None
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+        raise InvalidParameter(f"{what} must be an absolute http(s) URL, got {value[:80]!r}")
+    return value
+
+
+def valid_method(value: str, what: str) -> str:
+    method = value.upper()
+    if method not in METHODS:
+        raise InvalidParameter(f"{what} must be GET or POST, got {value[:20]!r}")
+    return method
+
+
+def friendly_phone_number(number: str) -> str:
+    """How Twilio names a North American number: (202) 555-0100."""
+    digits = number[2:] if number.startswith("+1") and len(number) == 12 else None
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if digits else number
+
+
+class VoiceBackend:
+    """IncomingPhoneNumbers and Keys of every account the server knows."""
+
+    def __init__(self, state: State, clock: Clock, accounts: dict[str, str],
+                 phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS):
+        self.state = state
+        self.clock = clock
+        self.accounts = accounts
+        for number in phone_numbers:
+            if not E164.match(number):
+                raise ValueError(f"local phone numbers must be E.164 (+ and digits), got {number!r}")
+        self.phone_numbers = phone_numbers
+
+    def _stamp(self) -> dict:
+        now = self.clock.now()
+        return {"_created_ts": now, "_updated_ts": now}
+
+    def _touch(self, row: Row, **changes: object) -> Row:
+        return self.state.update(row, _updated_ts=self.clock.now(), **changes)
+
+    # -------------------------------------------------------------------- phone numbers
+
+    def seed_numbers(self) -> None:
+        """An account with no numbers yet gets the local ones (a first start, or a new account)."""
+        with self.state.unit():
+            for account_sid in self.accounts:
+                if not self.state.of(account_sid, "incoming_phone_number"):
+                    for number in self.phone_numbers:
+                        self._insert_number(account_sid, number, None)
+
+    def _insert_number(self, account_sid: str, number: str, friendly_name: str | None) -> Row:
+        return self.state.insert("incoming_phone_number", {
+            "sid": new_sid("PN"),
+            "account_sid": account_sid,
+            "phone_number": number,
+            "friendly_name": friendly_name or friendly_phone_number(number),
+            "voice_url": None,
+            "voice_method": "POST",
+            "voice_fallback_url": None,
+            "voice_fallback_method": "POST",
+            "status_callback": None,
+            "status_callback_method": "POST",
+            **self._stamp(),
+        })
+
+    def numbers(self, account_sid: str, phone_number: str | None = None,
+                friendly_name: str | None = None) -> list[Row]:
+        rows = self.state.of(account_sid, "incoming_phone_number").values()
+        wanted = re.sub(r"[^\d+]", "", phone_number) if phone_number else None
+        return [
+            r for r in rows
+            if (wanted is None or wanted in r["phone_number"])
+            and (friendly_name is None or r["friendly_name"] == friendly_name)
+        ]
+
+    def number(self, account_sid: str, sid: str) -> Row:
+        row = self.state.rows.get(sid)
+        if not row or row["_kind"] != "incoming_phone_number" or row["account_sid"] != account_sid:
+            raise NotFound(f"/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json")
+        return row
+
+    def number_for(self, phone_number: str) -> Row | None:
+        """The local number a call to `phone_number` reaches, in any account."""
+        for row in self.state.rows.values():
+            if row["_kind"] == "incoming_phone_number" and row["phone_number"] == phone_number:
+                return row
+        return None
+
+    def create_number(self, account_sid: str, phone_number: str | None, area_code: str | None,
+                      **params: str | None) -> Row:
+        with self.state.unit():
+            if phone_number:
+                number = re.sub(r"[\s()\-.]", "", phone_number)
+                if not E164.match(number):
+                    raise InvalidParameter(f"PhoneNumber must be E.164, like +12025550123, got {phone_number!r}")
+            elif area_code:
+                if not re.fullmatch(r"[2-9]\d\d", area_code):
+                    raise InvalidParameter(f"AreaCode must be three digits, got {area_code!r}")
+                taken = {r["phone_number"] for r in self.state.rows.values()
+                         if r["_kind"] == "incoming_phone_number"}
+                free = (f"+1{area_code}555{n:04d}" for n in range(100, 200))
+                number = next((n for n in free if n not in taken), None)
+                if number is None:
+                    raise InvalidParameter(f"No local number is left in area code {area_code}")
+            else:
+                raise InvalidParameter("PhoneNumber or AreaCode is required")
+            if self.number_for(number) is not None:
+                raise Duplicate(f"Phone number {number} is already in use")
+            row = self._insert_number(account_sid, number, None)
+            self._apply_number_params(row, params)
+            return dict(row)
+
+    def update_number(self, account_sid: str, sid: str, **params: str | None) -> Row:
+        with self.state.unit():
+            row = self.number(account_sid, sid)
+            self._apply_number_params(row, params)
+            return dict(row)
+
+    def _apply_number_params(self, row: Row, params: dict[str, str | None]) -> None:
+        changes: dict[str, object] = {}
+        for field in ("voice_url", "voice_fallback_url", "status_callback"):
+            if params.get(field) is not None:
+                changes[field] = valid_url(params[field], _wire_name(field))
+        for field in ("voice_method", "voice_fallback_method", "status_callback_method"):
+            if params.get(field) is not None:
+                changes[field] = valid_method(params[field], _wire_name(field))
+        name = params.get("friendly_name")
+        if name is not None:
+            if len(name) > MAX_FRIENDLY_NAME:
+                raise InvalidParameter(f"FriendlyName is longer than {MAX_FRIENDLY_NAME} characters")
+            changes["friendly_name"] = name or friendly_phone_number(row["phone_number"])
+        if changes:
+            self._touch(row, **changes)
+
+    def delete_number(self, account_sid: str, sid: str) -> None:
+        with self.state.unit():
+            self.state.delete(self.number(account_sid, sid))
+
+    # -------------------------------------------------------------------- API keys
+
+    def create_key(self, account_sid: str, friendly_name: str | None) -> Row:
+        """A new API key; its secret is shown in this answer only, as on Twilio."""
+        if friendly_name is not None and len(friendly_name) > MAX_FRIENDLY_NAME:
+            raise InvalidParameter(f"FriendlyName is longer than {MAX_FRIENDLY_NAME} characters")
+        with self.state.unit():
+            row = self.state.insert("key", {
+                "sid": new_sid("SK"),
+                "account_sid": account_sid,
+                "friendly_name": friendly_name or None,
+                # Kept, not hashed: it is the key that signs and verifies access tokens (HS256).
+                "_secret": secrets.token_urlsafe(24),
+                **self._stamp(),
+            })
+            return dict(row)
+
+    def keys(self, account_sid: str) -> list[Row]:
+        return list(self.state.of(account_sid, "key").values())
+
+    def key(self, account_sid: str, sid: str) -> Row:
+        row = self.state.rows.get(sid)
+        if not row or row["_kind"] != "key" or row["account_sid"] != account_sid:
+            raise NotFound(f"/Accounts/{account_sid}/Keys/{sid}.json")
+        return row
+
+    def update_key(self, account_sid: str, sid: str, friendly_name: str | None) -> Row:
+        with self.state.unit():
+            row = self.key(account_sid, sid)
+            if friendly_name is not None:
+                if len(friendly_name) > MAX_FRIENDLY_NAME:
+                    raise InvalidParameter(f"FriendlyName is longer than {MAX_FRIENDLY_NAME} characters")
+                self._touch(row, friendly_name=friendly_name or None)
+            return dict(row)
+
+    def delete_key(self, account_sid: str, sid: str) -> None:
+        with self.state.unit():
+            self.state.delete(self.key(account_sid, sid))
+
+    def key_secret(self, account_sid: str, sid: str) -> str | None:
+        """The secret of an account's key (for verifying what the key signed), or None."""
+        row = self.state.rows.get(sid)
+        if row and row["_kind"] == "key" and row["account_sid"] == account_sid:
+            return row["_secret"]
+        return None
+
+
+def _wire_name(field: str) -> str:
+    return "".join(part.title() for part in field.split("_"))

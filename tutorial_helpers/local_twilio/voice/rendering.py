@@ -1,0 +1,112 @@
+"""The 2010-04-01 API's JSON: RFC 2822 dates, `uri` paths ending in .json, and its own list envelope."""
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+from ..exceptions import InvalidParameter
+from ..params import param_int
+from ..taskrouter.state import Row
+
+API = "/2010-04-01"
+MAX_PAGE_SIZE = 1000
+
+
+def rfc2822(ts: float) -> str:
+    """Twilio's 2010 dates: 'Fri, 18 Oct 2019 17:00:00 +0000'."""
+    return format_datetime(datetime.fromtimestamp(int(ts), UTC))
+
+
+def number_uri(row: Row) -> str:
+    return f"{API}/Accounts/{row['account_sid']}/IncomingPhoneNumbers/{row['sid']}.json"
+
+
+def render_number(row: Row) -> dict[str, Any]:
+    return {
+        "account_sid": row["account_sid"],
+        "address_sid": None,
+        "address_requirements": "none",
+        "api_version": "2010-04-01",
+        "beta": False,
+        "capabilities": {"voice": True, "sms": False, "mms": False, "fax": False},
+        "date_created": rfc2822(row["_created_ts"]),
+        "date_updated": rfc2822(row["_updated_ts"]),
+        "friendly_name": row["friendly_name"],
+        "identity_sid": None,
+        "phone_number": row["phone_number"],
+        "origin": "twilio",
+        "sid": row["sid"],
+        "sms_application_sid": None,
+        "sms_fallback_method": "POST",
+        "sms_fallback_url": None,
+        "sms_method": "POST",
+        "sms_url": None,
+        "status_callback": row["status_callback"],
+        "status_callback_method": row["status_callback_method"],
+        "trunk_sid": None,
+        "uri": number_uri(row),
+        "voice_receive_mode": "voice",
+        "voice_application_sid": None,
+        "voice_caller_id_lookup": False,
+        "voice_fallback_method": row["voice_fallback_method"],
+        "voice_fallback_url": row["voice_fallback_url"],
+        "voice_method": row["voice_method"],
+        "voice_url": row["voice_url"],
+        "emergency_status": "Inactive",
+        "emergency_address_sid": None,
+        "emergency_address_status": "unregistered",
+        "bundle_sid": None,
+        "status": "in-use",
+        "type": "local",
+    }
+
+
+def render_key(row: Row, with_secret: bool = False) -> dict[str, Any]:
+    body = {
+        "sid": row["sid"],
+        "friendly_name": row["friendly_name"],
+        "date_created": rfc2822(row["_created_ts"]),
+        "date_updated": rfc2822(row["_updated_ts"]),
+    }
+    if with_secret:
+        body["secret"] = row["_secret"]
+    return body
+
+
+def reply(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def page(rows: Iterable[Row], key: str, render: Callable[[Row], dict]) -> Response:
+    """The 2010 list envelope, paged with PageSize and Page (the SDK follows next_page_uri)."""
+    rows = list(rows)
+    size = param_int("PageSize", 50)
+    number = param_int("Page", 0)
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidParameter(f"PageSize must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+    if number < 0:
+        raise InvalidParameter(f"Page must not be negative, got {number}")
+    start = number * size
+    chunk = rows[start:start + size]
+    filters = [(k, v) for k, v in request.args.items(multi=True) if k not in ("Page", "PageSize", "PageToken")]
+
+    def uri(page_number: int) -> str:
+        query = urlencode([*filters, ("PageSize", size), ("Page", page_number)])
+        return f"{request.path}?{query}"
+
+    return reply({
+        key: [render(r) for r in chunk],
+        "end": max(start + len(chunk) - 1, 0),
+        "first_page_uri": uri(0),
+        "next_page_uri": uri(number + 1) if start + size < len(rows) else None,
+        "page": number,
+        "page_size": size,
+        "previous_page_uri": uri(number - 1) if number > 0 else None,
+        "start": start,
+        "uri": uri(number),
+    })

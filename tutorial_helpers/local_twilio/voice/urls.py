@@ -1,0 +1,18 @@
+"""The 2010-04-01 route table: URL rule, methods, handler. Nothing else."""
+
+from . import handlers as h
+
+ACCOUNT = "/2010-04-01/Accounts/<account_sid>"
+
+URLS = [
+    (f"{ACCOUNT}/IncomingPhoneNumbers.json", ["GET"], h.list_numbers),
+    (f"{ACCOUNT}/IncomingPhoneNumbers.json", ["POST"], h.create_number),
+    (f"{ACCOUNT}/IncomingPhoneNumbers/<sid>.json", ["GET"], h.fetch_number),
+    (f"{ACCOUNT}/IncomingPhoneNumbers/<sid>.json", ["POST"], h.update_number),
+    (f"{ACCOUNT}/IncomingPhoneNumbers/<sid>.json", ["DELETE"], h.delete_number),
+    (f"{ACCOUNT}/Keys.json", ["GET"], h.list_keys),
+    (f"{ACCOUNT}/Keys.json", ["POST"], h.create_key),
+    (f"{ACCOUNT}/Keys/<sid>.json", ["GET"], h.fetch_key),
+    (f"{ACCOUNT}/Keys/<sid>.json", ["POST"], h.update_key),
+    (f"{ACCOUNT}/Keys/<sid>.json", ["DELETE"], h.delete_key),
+]
