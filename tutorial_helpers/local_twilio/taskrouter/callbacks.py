@@ -6,7 +6,6 @@ workspace. Problems with an answer are recorded as alerts (Twilio's Monitor
 alerts, with Twilio's error codes), never raised.
 """
 
-import http.client
 import json
 import logging
 import threading
@@ -14,11 +13,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import Any, NamedTuple
-from urllib.parse import urlencode, urlsplit
+from typing import Any
 
-from twilio.request_validator import RequestValidator
-
+from ..webhooks import Answer, TooSlow, Unreachable, send
 from .models import Backend
 from .state import Row
 
@@ -36,34 +33,12 @@ NO_INSTRUCTION = 40005
 UNKNOWN_INSTRUCTION = 55555
 
 
-MAX_ANSWER_BYTES = 64 * 1024  # an instruction is a few hundred bytes; alerts keep 2,000 characters
-
-
-class Answer(NamedTuple):
-    status: int
-    content_type: str
-    body: str
-
-
-class Unreachable(Exception):
-    """The callback could not be delivered (connection refused, bad URL, protocol error)."""
-
-
-class TooSlow(Unreachable):
-    """No complete answer within the deadline."""
-
-
 class CallbackProblem(Exception):
     def __init__(self, code: int, text: str, retry_fallback: bool = False):
         super().__init__(text)
         self.code = code
         self.text = text
         self.retry_fallback = retry_fallback
-
-
-def sign(auth_token: str, url: str, params: dict[str, str]) -> str:
-    """X-Twilio-Signature: HMAC-SHA1 over the URL and the sorted POST parameters."""
-    return RequestValidator(auth_token).compute_signature(url, params)
 
 
 def camel(name: str) -> str:
@@ -185,66 +160,8 @@ class Dispatcher:
             wait_futures(pending, timeout=remaining)
 
     def _post(self, account_sid: str, url: str, params: dict[str, str], deadline: float) -> Answer:
-        """POST a signed callback; the whole answer, body included, must arrive within `deadline`.
-
-        Plain http.client rather than requests: this is on the path of every assignment, and
-        requests' per-call setup (proxies, netrc, adapters) cost about 2 ms of it. The deadline
-        covers the whole answer, so an app that trickles its body cannot get a late
-        instruction carried out.
-        """
-        token = self.backend.accounts[account_sid]
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise Unreachable(f"not an http(s) URL: {url!r}")
-        connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        started = time.monotonic()
-
-        def remaining() -> float:
-            left = deadline - (time.monotonic() - started)
-            if left <= 0:
-                raise TooSlow(f"no complete answer within {deadline:g} seconds")
-            return left
-
-        connection = connection_class(parts.hostname, parts.port, timeout=deadline)
-        try:
-            connection.request(
-                "POST",
-                (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                body=urlencode(params),
-                headers={
-                    "X-Twilio-Signature": sign(token, url, params),
-                    "User-Agent": "TwilioProxy/1.1 (local TaskRouter)",
-                    "Accept": "*/*",
-                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                },
-            )
-            # Each read waits at most the time left when the answer started; the checks
-            # between reads refuse an answer that was still arriving at the deadline.
-            connection.sock.settimeout(remaining())
-            response = connection.getresponse()
-            body, size = [], 0
-            while True:
-                remaining()
-                chunk = response.read(8192)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size <= MAX_ANSWER_BYTES:  # read on to the end, keep only what is worth keeping
-                    body.append(chunk)
-            remaining()
-            content_type = response.getheader("Content-Type", "") or ""
-            charset = content_type.partition("charset=")[2].split(";")[0].strip() or "utf-8"
-            try:
-                text = b"".join(body).decode(charset, errors="replace")
-            except LookupError:
-                text = b"".join(body).decode("utf-8", errors="replace")
-            return Answer(response.status, content_type, text)
-        except TimeoutError as exc:  # socket.timeout is TimeoutError
-            raise TooSlow(f"no complete answer within {deadline:g} seconds") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise Unreachable(type(exc).__name__) from exc
-        finally:
-            connection.close()
+        """POST a signed callback; the whole answer must arrive within `deadline` (webhooks.send)."""
+        return send("POST", url, params, self.backend.accounts[account_sid], deadline)
 
     # -- assignment callbacks ---------------------------------------------------------
 
