@@ -115,6 +115,13 @@ def test_every_2010_answer_matches_the_contract(wire, taskrouter):
     assert "secret" not in fetched  # shown once, when the key is made
     c("POST", f"{account}/Keys/{key['sid']}.json", {"FriendlyName": "renamed"})
     c("DELETE", f"{account}/Keys/{key['sid']}.json", status=204)
+    call = c("POST", f"{account}/Calls.json", {"To": "+12025550101", "From": "+15551230000",
+                                               "Twiml": "<Response><Pause length='60'/></Response>"}, status=201)
+    assert (call["direction"], call["status"]) == ("outbound-api", "queued")
+    c("GET", f"{account}/Calls.json")
+    c("GET", f"{account}/Calls/{call['sid']}.json")
+    ended = c("POST", f"{account}/Calls/{call['sid']}.json", {"Status": "completed"})
+    assert ended["status"] in ("completed", "canceled")
     served = {(m, rule) for rule, methods, _h in URLS for m in methods}
     assert len(wire.seen) == len(served), "every 2010 operation the server has was checked"
 

@@ -137,7 +137,8 @@ class LocalTaskRouter:
         self.timers = Timers(self.clock)
         self.backend = Backend(self.store, self.clock, self.timers, self._accounts)
         self.dispatcher = Dispatcher(self.backend)
-        self.voice = VoiceBackend(self.backend.state, self.clock, self._accounts, self.phone_numbers)
+        self.voice = VoiceBackend(self.backend.state, self.clock, self.timers, self._accounts, self.backend,
+                                  self.phone_numbers)
         self.voice.seed_numbers()
         self.app = create_app(self.backend, self.voice)
         if self.standalone:
@@ -164,6 +165,7 @@ class LocalTaskRouter:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.dispatcher.close()
+        self.voice.close_calls()
         self.timers.stop()
         self.store.close()
         self._server = None

@@ -3,9 +3,9 @@
 from flask import Response, current_app, g
 
 from ..exceptions import NotFound
-from ..params import param
+from ..params import param, param_int
 from .models import VoiceBackend
-from .rendering import page, render_key, render_number, reply
+from .rendering import page, render_call, render_key, render_number, reply
 
 
 def voice() -> VoiceBackend:
@@ -69,3 +69,26 @@ def update_key(account_sid: str, sid: str) -> Response:
 def delete_key(account_sid: str, sid: str) -> Response:
     voice().delete_key(account(account_sid), sid)
     return Response(status=204)
+
+
+def list_calls(account_sid: str) -> Response:
+    rows = voice().calls(account(account_sid), param("To"), param("From"), param("Status"))
+    return page(reversed(rows), "calls", render_call)  # newest first, as Twilio lists calls
+
+
+def create_call(account_sid: str) -> Response:
+    row = voice().create_call(
+        account(account_sid), param("To"), param("From"), url=param("Url"), method=param("Method"),
+        twiml=param("Twiml"), send_digits=param("SendDigits"), timeout=param_int("Timeout"),
+    )
+    return reply(render_call(row), 201)
+
+
+def fetch_call(account_sid: str, sid: str) -> Response:
+    return reply(render_call(voice().call(account(account_sid), sid)))
+
+
+def update_call(account_sid: str, sid: str) -> Response:
+    row = voice().update_call(account(account_sid), sid, status=param("Status"), url=param("Url"),
+                              method=param("Method"), twiml=param("Twiml"))
+    return reply(render_call(row))

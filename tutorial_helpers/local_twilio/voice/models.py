@@ -2,10 +2,13 @@
 
 import re
 import secrets
+from typing import Any
 
 from ..clock import Clock
 from ..exceptions import Duplicate, InvalidParameter, NotFound
 from ..taskrouter.state import Row, State, new_sid
+from ..timers import Timers
+from .calls import CallsMixin
 
 # Fictional numbers (555-0100 to 555-0199 are set aside for fiction): every account gets these.
 DEFAULT_PHONE_NUMBERS = ("+12025550100", "+12025550101", "+12025550102")
@@ -36,18 +39,21 @@ def friendly_phone_number(number: str) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if digits else number
 
 
-class VoiceBackend:
-    """IncomingPhoneNumbers and Keys of every account the server knows."""
+class VoiceBackend(CallsMixin):
+    """IncomingPhoneNumbers, Keys and Calls of every account the server knows."""
 
-    def __init__(self, state: State, clock: Clock, accounts: dict[str, str],
-                 phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS):
+    def __init__(self, state: State, clock: Clock, timers: Timers, accounts: dict[str, str],
+                 taskrouter: Any, phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS):
         self.state = state
+        self.taskrouter = taskrouter  # the TaskRouter Backend, for <Enqueue workflowSid>
         self.clock = clock
+        self.timers = timers
         self.accounts = accounts
         for number in phone_numbers:
             if not E164.match(number):
                 raise ValueError(f"local phone numbers must be E.164 (+ and digits), got {number!r}")
         self.phone_numbers = phone_numbers
+        self._calls_init()
 
     def _stamp(self) -> dict:
         now = self.clock.now()

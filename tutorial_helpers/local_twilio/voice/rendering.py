@@ -66,6 +66,49 @@ def render_number(row: Row) -> dict[str, Any]:
     }
 
 
+def render_call(row: Row) -> dict[str, Any]:
+    uri = f"{API}/Accounts/{row['account_sid']}/Calls/{row['sid']}"
+    start, end = row["_start_ts"], row["_end_ts"]
+    return {
+        "sid": row["sid"],
+        "date_created": rfc2822(row["_created_ts"]),
+        "date_updated": rfc2822(row["_updated_ts"]),
+        "parent_call_sid": None,
+        "account_sid": row["account_sid"],
+        "to": row["to"],
+        "to_formatted": row["to"],
+        "from": row["from"],
+        "from_formatted": row["from"],
+        "phone_number_sid": row["phone_number_sid"],
+        "status": row["status"],
+        "start_time": rfc2822(start) if start else None,
+        "end_time": rfc2822(end) if end else None,
+        "duration": str(int(end - start)) if start and end else None,
+        "price": None,
+        "price_unit": "USD",
+        "direction": row["direction"],
+        "answered_by": None,
+        "api_version": "2010-04-01",
+        "forwarded_from": None,
+        "group_sid": None,
+        "caller_name": None,
+        "queue_time": "0",
+        "trunk_sid": None,
+        "uri": f"{uri}.json",
+        "subresource_uris": {
+            "notifications": f"{uri}/Notifications.json",
+            "recordings": f"{uri}/Recordings.json",
+            "payments": f"{uri}/Payments.json",
+            "events": f"{uri}/Events.json",
+            "siprec": f"{uri}/Siprec.json",
+            "streams": f"{uri}/Streams.json",
+            "transcriptions": f"{uri}/Transcriptions.json",
+            "user_defined_message_subscriptions": f"{uri}/UserDefinedMessageSubscriptions.json",
+            "user_defined_messages": f"{uri}/UserDefinedMessages.json",
+        },
+    }
+
+
 def render_key(row: Row, with_secret: bool = False) -> dict[str, Any]:
     body = {
         "sid": row["sid"],

@@ -1,0 +1,503 @@
+"""Calls: the Calls resource, and the interpreter that runs a call's TwiML on the one clock.
+
+A call made with the Calls API to one of the local numbers arrives at that
+number as an inbound call, as on Twilio when you call your own number: two
+calls, the `outbound-api` one the API made and the `inbound` one that runs the
+number's Voice URL. Digits in `SendDigits` are played into the inbound call
+once it is answered (`w` waits half a second). A call to any other number
+rings unanswered and ends `no-answer` after its `Timeout`.
+
+The interpreter keeps its place in the call's row: the document, the verb it
+is at, and what it waits for (a Pause, a Gather's digits, a webhook's answer).
+Waits are timers on the one clock, so a test or a notebook can fast-forward a
+Gather's timeout. Webhooks are signed requests (webhooks.py) sent off the
+state lock; their answers resume the call in a unit of work of their own.
+What the caller hears is kept as the call's transcript.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..exceptions import InvalidParameter, NotFound, TwilioError
+from ..taskrouter.state import Row, new_sid
+from ..webhooks import Unreachable, send
+from .twiml import (
+    Enqueue,
+    Gather,
+    Hangup,
+    Leave,
+    Pause,
+    Play,
+    Redirect,
+    Reject,
+    Say,
+    TaskSpec,
+    TwimlError,
+    parse_twiml,
+)
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+WEBHOOK_DEADLINE = 15.0  # Twilio's default timeout for a voice webhook
+RING_TIMEOUT = 60  # an unanswered call rings this long (Calls API `Timeout`, default 60)
+DIGIT_WAIT = 0.5  # a `w` in SendDigits
+ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+class CallsMixin:
+    """Mixed into VoiceBackend: needs its state, clock, timers, accounts, number_for() and taskrouter."""
+
+    def _calls_init(self) -> None:
+        self._fetches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-webhook")
+        # A call cannot outlive the process that ran it: one still going at start-up ended with it.
+        with self.state.unit():
+            for row in list(self.state.rows.values()):
+                if row["_kind"] == "call" and row["status"] not in ENDED:
+                    self._end(row, "failed", "the local Twilio server stopped during the call")
+
+    def close_calls(self) -> None:
+        self._fetches.shutdown(wait=False, cancel_futures=True)
+
+    # -------------------------------------------------------------------- the API
+
+    def create_call(self, account_sid: str, to: str | None, from_: str | None, url: str | None = None,
+                    method: str | None = None, twiml: str | None = None, send_digits: str | None = None,
+                    timeout: int | None = None) -> Row:
+        from .models import E164, valid_method, valid_url  # same module family; avoids an import cycle
+
+        if not to or not from_:
+            raise InvalidParameter("To and From are required")
+        for name, number in (("To", to), ("From", from_)):
+            if not E164.match(number) and not number.startswith(("client:", "sip:")):
+                raise InvalidParameter(f"{name} must be a phone number in E.164 (+12025550123), got {number!r}")
+        if not url and not twiml:
+            raise InvalidParameter("Url or Twiml is required: what should the call do when it is answered?")
+        if url:
+            valid_url(url, "Url")
+        if twiml:
+            try:
+                parse_twiml(twiml, "")
+            except TwimlError as exc:
+                raise InvalidParameter(f"Twiml is not valid TwiML: {exc}", code=exc.code) from None
+        if send_digits and any(c not in "0123456789*#w" for c in send_digits):
+            raise InvalidParameter(f"SendDigits may hold 0-9, *, # and w, got {send_digits!r}")
+        ring = RING_TIMEOUT if timeout is None else timeout
+        if not 1 <= ring <= 600:
+            raise InvalidParameter(f"Timeout must be between 1 and 600 seconds, got {ring}")
+        with self.state.unit():
+            caller = self._insert_call(account_sid, to, from_, "outbound-api", "queued")
+            self.state.update(caller, _url=url, _method=valid_method(method or "POST", "Method"), _twiml=twiml,
+                              _send_digits=send_digits or "")
+            number = self.number_for(to)
+            if number is None:
+                self._after(lambda: self._ring_out(caller["sid"], ring))
+            else:
+                callee = self._insert_call(number["account_sid"], to, from_, "inbound", "ringing",
+                                           phone_number_sid=number["sid"])
+                self.state.update(caller, _peer=callee["sid"])
+                self.state.update(callee, _peer=caller["sid"])
+                self._after(lambda: self._answer(caller["sid"], callee["sid"]))
+            return dict(caller)
+
+    def calls(self, account_sid: str, to: str | None = None, from_: str | None = None,
+              status: str | None = None) -> list[Row]:
+        rows = self.state.of(account_sid, "call").values()
+        return [r for r in rows if (to is None or r["to"] == to) and (from_ is None or r["from"] == from_)
+                and (status is None or r["status"] == status)]
+
+    def call(self, account_sid: str, sid: str) -> Row:
+        row = self.state.rows.get(sid)
+        if not row or row["_kind"] != "call" or row["account_sid"] != account_sid:
+            raise NotFound(f"/Accounts/{account_sid}/Calls/{sid}.json")
+        return row
+
+    def update_call(self, account_sid: str, sid: str, status: str | None = None, url: str | None = None,
+                    method: str | None = None, twiml: str | None = None) -> Row:
+        from .models import valid_method, valid_url
+
+        with self.state.unit():
+            row = self.call(account_sid, sid)
+            if status is not None:
+                if status not in ("completed", "canceled"):
+                    raise InvalidParameter(f"Status can be set to completed or canceled, not {status!r}")
+                if row["status"] not in ENDED:
+                    self._end(row, "canceled" if row["status"] in ("queued", "ringing") else "completed",
+                              "hung up through the API")
+                return dict(row)
+            if row["status"] in ENDED:
+                raise InvalidParameter(f"Call {sid} is {row['status']}: it cannot be redirected", code=21220)
+            if twiml:
+                try:
+                    parse_twiml(twiml, "")
+                except TwimlError as exc:
+                    raise InvalidParameter(f"Twiml is not valid TwiML: {exc}", code=exc.code) from None
+                self._start_document(row, twiml, row.get("_doc_url") or "")
+            elif url:
+                self._fetch(row, valid_url(url, "Url"), valid_method(method or "POST", "Method"), {})
+            return dict(row)
+
+    def transcript(self, call_sid: str) -> list[dict[str, Any]]:
+        """What the caller of this call heard, in order: say, play, pause, gather, enqueue, error, hangup."""
+        row = self.state.rows.get(call_sid)
+        return list(row.get("_transcript", [])) if row else []
+
+    def press(self, call_sid: str, digits: str) -> None:
+        """Keys pressed on the call now (what SendDigits does, one key at a time)."""
+        with self.state.unit():
+            row = self.state.rows.get(call_sid)
+            if row is None or row["_kind"] != "call":
+                raise NotFound(f"/Calls/{call_sid}")
+            if row["status"] != "in-progress":
+                raise InvalidParameter(f"Call {call_sid} is {row['status']}: nobody hears keys pressed now")
+            self._digits_in(row, digits)
+
+    # -------------------------------------------------------------------- rows
+
+    def _insert_call(self, account_sid: str, to: str, from_: str, direction: str, status: str,
+                     phone_number_sid: str | None = None) -> Row:
+        now = self.clock.now()
+        return self.state.insert("call", {
+            "sid": new_sid("CA"),
+            "account_sid": account_sid,
+            "to": to,
+            "from": from_,
+            "direction": direction,
+            "status": status,
+            "phone_number_sid": phone_number_sid,
+            "_created_ts": now,
+            "_updated_ts": now,
+            "_start_ts": None,
+            "_end_ts": None,
+            "_peer": None,
+            "_transcript": [],
+            "_digits": "",
+            "_doc": None,
+            "_doc_url": None,
+            "_pc": 0,
+            "_waiting": None,
+        })
+
+    def _set(self, row: Row, **changes: Any) -> None:
+        self.state.update(row, _updated_ts=self.clock.now(), **changes)
+
+    def _heard(self, row: Row, what: str, **details: Any) -> None:
+        entry = {"at": round(self.clock.now(), 3), "what": what, **details}
+        self._set(row, _transcript=[*row["_transcript"], entry])
+
+    def _after(self, callback: Any) -> None:
+        self.state.after_commit(callback)
+
+    def _later(self, seconds: float, call_sid: str, token: int, callback: Any) -> None:
+        """Run callback(row) in a unit of work after `seconds` on the clock, if the call still waits for it."""
+        due = self.clock.now() + seconds
+
+        def fire() -> None:
+            with self.state.unit():
+                row = self.state.rows.get(call_sid)
+                if row is not None and row["status"] == "in-progress" and row.get("_wait_token") == token:
+                    callback(row)
+
+        self._after(lambda: self.timers.schedule(due, fire))
+
+    def _wait(self, row: Row, what: str) -> int:
+        token = row.get("_wait_token", 0) + 1
+        self._set(row, _waiting=what, _wait_token=token)
+        return token
+
+    # -------------------------------------------------------------------- the call's life
+
+    def _ring_out(self, caller_sid: str, ring: int) -> None:
+        with self.state.unit():
+            caller = self.state.rows[caller_sid]
+            if caller["status"] in ENDED:
+                return
+            self._set(caller, status="ringing")
+            token = self._wait(caller, "ringing")
+        due = self.clock.now() + ring
+
+        def unanswered() -> None:
+            with self.state.unit():
+                row = self.state.rows.get(caller_sid)
+                if row is not None and row["status"] == "ringing" and row.get("_wait_token") == token:
+                    self._end(row, "no-answer", "nobody answered")
+
+        self.timers.schedule(due, unanswered)
+
+    def _answer(self, caller_sid: str, callee_sid: str) -> None:
+        with self.state.unit():
+            caller, callee = self.state.rows[caller_sid], self.state.rows[callee_sid]
+            if caller["status"] in ENDED or callee["status"] in ENDED:
+                return
+            now = self.clock.now()
+            for row in (caller, callee):
+                self._set(row, status="in-progress", _start_ts=now)
+            number = self.state.rows[callee["phone_number_sid"]]
+            if number["voice_url"]:
+                self._fetch(callee, number["voice_url"], number["voice_method"], {})
+            else:
+                # A number with no Voice URL: Twilio answers with its own application error.
+                self._fail(callee, 11200, "the number has no Voice URL")
+            if caller["_twiml"]:
+                self._start_document(caller, caller["_twiml"], "")
+            elif caller["_url"]:
+                self._fetch(caller, caller["_url"], caller["_method"], {})
+            if caller["_send_digits"]:
+                self._send_digits(callee["sid"], caller["_send_digits"])
+
+    def _send_digits(self, callee_sid: str, digits: str) -> None:
+        delay = 0.0
+        for key in digits:
+            if key == "w":
+                delay += DIGIT_WAIT
+                continue
+            due = self.clock.now() + delay
+
+            def play(key: str = key) -> None:
+                with self.state.unit():
+                    row = self.state.rows.get(callee_sid)
+                    if row is not None and row["status"] == "in-progress":
+                        self._digits_in(row, key)
+
+            self._after(lambda due=due, play=play: self.timers.schedule(due, play))
+
+    def _end(self, row: Row, status: str, why: str) -> None:
+        if row["status"] in ENDED:
+            return
+        if row.get("_waiting") == "queue":
+            self._left_queue(row, "hangup")
+        now = self.clock.now()
+        self._heard(row, "hangup", reason=why)
+        self._set(row, status=status, _end_ts=now, _waiting=None, _wait_token=row.get("_wait_token", 0) + 1)
+        peer = self.state.rows.get(row.get("_peer") or "")
+        if peer is not None and peer["status"] not in ENDED:
+            self._end(peer, "completed" if peer["status"] == "in-progress" else "canceled", "the other side hung up")
+
+    def _fail(self, row: Row, code: int, why: str) -> None:
+        """Twilio's answer to a call whose application failed: a message, then the end of the call."""
+        log.warning("call %s: error %s: %s", row["sid"], code, why)
+        self._heard(row, "error", code=code, text=why)
+        self._heard(row, "say", text=APPLICATION_ERROR, language="en-US")
+        self._end(row, "completed", f"application error {code}")
+
+    # -------------------------------------------------------------------- webhooks
+
+    def _webhook_params(self, row: Row) -> dict[str, str]:
+        return {
+            "CallSid": row["sid"],
+            "AccountSid": row["account_sid"],
+            "From": row["from"],
+            "To": row["to"],
+            "Caller": row["from"],
+            "Called": row["to"],
+            "CallStatus": row["status"],
+            "Direction": row["direction"],
+            "ApiVersion": "2010-04-01",
+            **{f"{side}{part}": "" for side in ("From", "To", "Caller", "Called")
+               for part in ("City", "State", "Zip", "Country")},
+        }
+
+    def _fetch(self, row: Row, url: str, method: str, extra: dict[str, str]) -> None:
+        """Ask the application what to do next; its answer resumes the call (off the lock, after commit)."""
+        token = self._wait(row, "webhook")
+        params = {**self._webhook_params(row), **extra}
+        auth_token = self.accounts[row["account_sid"]]
+        call_sid = row["sid"]
+
+        def request() -> None:
+            try:
+                answer = send(method, url, params, auth_token, WEBHOOK_DEADLINE)
+                problem = None
+            except Unreachable as exc:
+                answer, problem = None, str(exc)
+            with self.state.unit():
+                current = self.state.rows.get(call_sid)
+                if current is None or current["status"] != "in-progress" or current.get("_wait_token") != token:
+                    return  # hung up, or moved on, while the application was answering
+                if problem is not None:
+                    self._fail(current, 11200, f"HTTP retrieval failure: {url}: {problem}")
+                elif not 200 <= answer.status < 300:
+                    self._fail(current, 11200, f"HTTP retrieval failure: {url} answered {answer.status}")
+                elif answer.content_type.split(";")[0].strip() not in ("text/xml", "application/xml", "text/html"):
+                    self._fail(current, 12300, f"Invalid Content-Type {answer.content_type!r} from {url}")
+                else:
+                    self._start_document(current, answer.body, url)
+
+        self._after(lambda: self._fetches.submit(request))
+
+    def _start_document(self, row: Row, text: str, url: str) -> None:
+        try:
+            parse_twiml(text, url)
+        except TwimlError as exc:
+            self._fail(row, exc.code, str(exc))
+            return
+        self._set(row, _doc=text, _doc_url=url, _pc=0, _waiting=None)
+        self._run(row)
+
+    # -------------------------------------------------------------------- the interpreter
+
+    def _run(self, row: Row) -> None:
+        """Carry out verbs from where the call is, until one has to wait or the document ends."""
+        verbs = parse_twiml(row["_doc"], row["_doc_url"])
+        while row["status"] == "in-progress":
+            pc = row["_pc"]
+            if pc >= len(verbs):
+                self._end(row, "completed", "the document ended")
+                return
+            verb = verbs[pc]
+            self._set(row, _pc=pc + 1)
+            if isinstance(verb, (Say, Play)):
+                self._prompt(row, verb)
+            elif isinstance(verb, Pause):
+                if verb.length:
+                    self._heard(row, "pause", seconds=verb.length)
+                    token = self._wait(row, "pause")
+                    self._later(verb.length, row["sid"], token, self._resume)
+                    return
+            elif isinstance(verb, Gather):
+                for prompt in verb.prompts:
+                    if isinstance(prompt, Pause):
+                        self._heard(row, "pause", seconds=prompt.length)
+                    else:
+                        self._prompt(row, prompt)
+                self._heard(row, "gather", num_digits=verb.num_digits, timeout=verb.timeout)
+                token = self._wait(row, "gather")
+                self._set(row, _gather={"pc": pc, "digits": ""})
+                self._later(verb.timeout, row["sid"], token, self._gather_timed_out)
+                if row["_digits"]:  # keys pressed before the Gather listened are not lost
+                    buffered = row["_digits"]
+                    self._set(row, _digits="")
+                    self._digits_in(row, buffered)
+                return
+            elif isinstance(verb, Redirect):
+                self._fetch(row, verb.url, verb.method, {})
+                return
+            elif isinstance(verb, Hangup):
+                self._end(row, "completed", "<Hangup>")
+                return
+            elif isinstance(verb, Reject):
+                self._end(row, "busy" if verb.reason == "busy" else "failed", f"<Reject reason={verb.reason}>")
+                return
+            elif isinstance(verb, Leave):
+                continue  # outside a queue, <Leave> does nothing
+            elif isinstance(verb, Enqueue):
+                self._enqueue(row, verb)
+                return
+
+    def _resume(self, row: Row) -> None:
+        self._set(row, _waiting=None)
+        self._run(row)
+
+    def _prompt(self, row: Row, verb: Say | Play) -> None:
+        for _ in range(max(verb.loop, 1)):
+            if isinstance(verb, Say):
+                self._heard(row, "say", text=verb.text, language=verb.language)
+            else:
+                self._heard(row, "play", url=verb.url)
+
+    def _gather_verb(self, row: Row) -> Gather:
+        verb = parse_twiml(row["_doc"], row["_doc_url"])[row["_gather"]["pc"]]
+        assert isinstance(verb, Gather)
+        return verb
+
+    def _digits_in(self, row: Row, digits: str) -> None:
+        if row.get("_waiting") != "gather":
+            self._set(row, _digits=row["_digits"] + digits)
+            return
+        verb = self._gather_verb(row)
+        collected = row["_gather"]["digits"]
+        for key in digits:
+            if verb.finish_on_key and key == verb.finish_on_key:
+                self._gather_done(row, verb, collected, finished_on_key=key)
+                return
+            collected += key
+            if verb.num_digits is not None and len(collected) >= verb.num_digits:
+                self._gather_done(row, verb, collected, finished_on_key="")
+                return
+        self._set(row, _gather={**row["_gather"], "digits": collected})
+
+    def _gather_timed_out(self, row: Row) -> None:
+        verb = self._gather_verb(row)
+        digits = row["_gather"]["digits"]
+        if digits or verb.action_on_empty_result:
+            self._gather_done(row, verb, digits, finished_on_key="")
+        else:  # no input: no request, on to the verb after the Gather (Twilio's documented behaviour)
+            self._heard(row, "gather-timeout")
+            self._set(row, _gather=None)
+            self._resume(row)
+
+    def _gather_done(self, row: Row, verb: Gather, digits: str, finished_on_key: str) -> None:
+        self._heard(row, "digits", digits=digits)
+        self._set(row, _gather=None)
+        self._fetch(row, verb.action, verb.method, {"Digits": digits, "FinishedOnKey": finished_on_key})
+
+    def _enqueue(self, row: Row, verb: Enqueue) -> None:
+        """<Enqueue workflowSid>: a TaskRouter Task for this call, in this same unit of work.
+
+        The Task's attributes are the <Task> JSON with the call's fields added, as TaskRouter
+        does; it goes on the `voice` channel; the caller waits, hearing hold music, until the
+        call leaves the queue (hangs up, for now: dequeue comes with issue 13).
+        """
+        if verb.workflow_sid is None:
+            self._fail(row, 12200, f"<Enqueue>{verb.name}</Enqueue>: named queues without a workflowSid "
+                                   "are not run by the local voice side yet")
+            return
+        workflow = self.state.rows.get(verb.workflow_sid)
+        if workflow is None or workflow["_kind"] != "workflow" or workflow["account_sid"] != row["account_sid"]:
+            self._fail(row, 12200, f"<Enqueue workflowSid={verb.workflow_sid}>: no such Workflow on this account")
+            return
+        spec = verb.task or TaskSpec()
+        attributes = {**spec.attributes, **self._task_call_fields(row)}
+        try:
+            task = self.taskrouter.create_task(
+                row["account_sid"], workflow["workspace_sid"], attributes=json.dumps(attributes),
+                workflow_sid=workflow["sid"], priority=spec.priority, timeout=spec.timeout, task_channel="voice",
+            )
+        except TwilioError as exc:
+            self._fail(row, exc.code, f"<Enqueue>: TaskRouter refused the Task: {exc.message}")
+            return
+        self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"])
+        self._heard(row, "hold-music")
+        self._wait(row, "queue")
+        self._set(row, _task_sid=task["sid"], _queue_entered_ts=self.clock.now(),
+                  _enqueue={"action": verb.action, "method": verb.method})
+
+    def _task_call_fields(self, row: Row) -> dict[str, str]:
+        """What TaskRouter adds to a Task made by <Enqueue>: the call's own fields, in snake case."""
+        return {
+            "call_sid": row["sid"],
+            "account_sid": row["account_sid"],
+            "from": row["from"],
+            "to": row["to"],
+            "caller": row["from"],
+            "called": row["to"],
+            "direction": row["direction"],
+            "api_version": "2010-04-01",
+            **{f"{side}_{part}": "" for side in ("from", "to", "caller", "called")
+               for part in ("city", "state", "zip", "country")},
+        }
+
+    def _left_queue(self, row: Row, result: str) -> None:
+        """The caller left the queue: a Task still waiting is canceled, and the Enqueue's action is told."""
+        task = self.state.rows.get(row.get("_task_sid") or "")
+        if task is not None and task["assignment_status"] in ("pending", "reserved"):
+            self.taskrouter.update_task(task["account_sid"], task["workspace_sid"], task["sid"],
+                                        assignment_status="canceled", reason="The caller hung up")
+        action = (row.get("_enqueue") or {}).get("action")
+        if action:
+            params = {**self._webhook_params(row), "QueueResult": result, "QueueSid": "",
+                      "QueueTime": str(int(self.clock.now() - row["_queue_entered_ts"]))}
+            auth_token = self.accounts[row["account_sid"]]
+            method = row["_enqueue"]["method"]
+
+            def tell() -> None:
+                try:
+                    send(method, action, params, auth_token, WEBHOOK_DEADLINE)
+                except Unreachable as exc:  # the call is over: nothing to play an error to
+                    log.warning("call %s: Enqueue action %s: %s", row["sid"], action, exc)
+
+            self._after(lambda: self._fetches.submit(tell))
