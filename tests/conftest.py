@@ -154,3 +154,19 @@ class Quickstart:
 @pytest.fixture
 def quickstart(client, callbacks) -> Quickstart:
     return Quickstart(client, callbacks.url())
+
+
+@pytest.fixture
+def voice_app_factory(taskrouter):
+    """Learner voice apps (tests/voice_app.py), closed at the end of the test."""
+    from voice_app import VoiceApp
+
+    made = []
+
+    def make():
+        made.append(VoiceApp(taskrouter.auth_token))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.close()

@@ -122,7 +122,7 @@ def test_every_2010_answer_matches_the_contract(wire, taskrouter):
     c("GET", f"{account}/Calls/{call['sid']}.json")
     ended = c("POST", f"{account}/Calls/{call['sid']}.json", {"Status": "completed"})
     assert ended["status"] in ("completed", "canceled")
-    served = {(m, rule) for rule, methods, _h in URLS for m in methods}
+    served = {(m, rule) for rule, methods, _h in URLS for m in methods if rule.startswith("/2010-04-01/")}
     assert len(wire.seen) == len(served), "every 2010 operation the server has was checked"
 
 

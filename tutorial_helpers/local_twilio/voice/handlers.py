@@ -2,7 +2,7 @@
 
 from flask import Response, current_app, g
 
-from ..exceptions import NotFound
+from ..exceptions import InvalidParameter, NotFound
 from ..params import param, param_int
 from .models import VoiceBackend
 from .rendering import page, render_call, render_key, render_number, reply
@@ -92,3 +92,24 @@ def update_call(account_sid: str, sid: str) -> Response:
     row = voice().update_call(account(account_sid), sid, status=param("Status"), url=param("Url"),
                               method=param("Method"), twiml=param("Twiml"))
     return reply(render_call(row))
+
+
+# ---------------------------------------------------------------------------- local control (outside the API)
+
+
+def press_digits(sid: str) -> Response:
+    """POST /_local/Calls/{sid}/Digits: keys pressed on the call now, as a caller's keypad sends them."""
+    digits = param("Digits") or ""
+    if not digits or any(key not in "0123456789*#" for key in digits):
+        raise InvalidParameter(f"Digits must be keys 0-9, * or #, got {digits!r}")
+    voice().call(g.account_sid, sid)
+    voice().press(sid, digits)
+    return reply({"call_sid": sid, "digits": digits})
+
+
+def call_transcript(sid: str) -> Response:
+    """GET /_local/Calls/{sid}/Transcript: what the call heard, and where it stands."""
+    row = voice().call(g.account_sid, sid)
+    return reply({"call_sid": sid, "status": row["status"], "waiting": row.get("_waiting"),
+                  "task_sid": row.get("_task_sid"), "peer_call_sid": row.get("_peer"),
+                  "transcript": voice().transcript(sid)})

@@ -19,4 +19,6 @@ URLS = [
     (f"{ACCOUNT}/Keys/<sid>.json", ["GET"], h.fetch_key),
     (f"{ACCOUNT}/Keys/<sid>.json", ["POST"], h.update_key),
     (f"{ACCOUNT}/Keys/<sid>.json", ["DELETE"], h.delete_key),
+    ("/_local/Calls/<sid>/Digits", ["POST"], h.press_digits),
+    ("/_local/Calls/<sid>/Transcript", ["GET"], h.call_transcript),
 ]

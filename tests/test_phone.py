@@ -1,0 +1,65 @@
+"""The caller's phone: the object a notebook scripts and the widget's buttons are one path."""
+
+import json
+
+import pytest
+from polling import wait_until
+from twilio.twiml.voice_response import VoiceResponse
+
+from tutorial_helpers.phone import Phone, PhoneError
+from tutorial_helpers.settings import Settings
+from tutorial_helpers.workspace import build_quickstart
+
+
+@pytest.fixture
+def local_settings(taskrouter) -> Settings:
+    return Settings("local", taskrouter.account_sid, taskrouter.auth_token, None, taskrouter.base_url)
+
+
+@pytest.fixture
+def menu(client, taskrouter, voice_app_factory):
+    """The quickstart's /incoming_call and /enqueue_call, on a number pointed at them."""
+    quickstart = build_quickstart(client)
+    app = voice_app_factory()
+    incoming = VoiceResponse()
+    with incoming.gather(numDigits=1, action="/enqueue_call", method="POST", timeout=5) as g:
+        g.say("Para Español oprime el uno.", language="es")
+    app.pages["/incoming_call"] = str(incoming)
+    enqueue = VoiceResponse()
+    with enqueue.enqueue(None, workflowSid=quickstart.workflow_sid) as e:
+        e.task(json.dumps({"selected_language": "es"}))
+    app.pages["/enqueue_call"] = str(enqueue)
+    client.incoming_phone_numbers.list(phone_number="+12025550100")[0].update(voice_url=app.url("/incoming_call"))
+    return quickstart
+
+
+def test_call_press_one_and_hang_up_through_the_phone_object(client, local_settings, menu):
+    phone = Phone(client, local_settings, poll=False)
+    caller = phone.autopilot("+12025550100", "1")
+    task_sid = wait_until(caller.task_sid, what="the task")
+    task = client.taskrouter.v1.workspaces(menu.workspace_sid).tasks(task_sid).fetch()
+    assert task.task_queue_friendly_name == "Customer Care Requests - Spanish"
+    phone.refresh()
+    assert "you pressed <b>1</b>" in phone.screen.value and "queued as Task" in phone.screen.value
+    assert phone.hang.disabled is False and phone.dial.disabled is True
+    phone.hang_up()
+    assert client.taskrouter.v1.workspaces(menu.workspace_sid).tasks(task_sid).fetch().assignment_status == "canceled"
+    assert "call ended" in phone.screen.value and phone.dial.disabled is False
+
+
+def test_the_keypad_buttons_are_the_same_path(client, local_settings, menu):
+    phone = Phone(client, local_settings, "+12025550100", poll=False)
+    phone.dial.click()
+    wait_until(lambda: any(e["what"] == "gather" for e in phone.caller.state()["transcript"]), what="the menu")
+    next(b for b in phone.children[1].children if b.description == "1").click()
+    assert wait_until(phone.caller.task_sid, what="the task")
+
+
+def test_mistakes_are_said_on_the_phone(client, local_settings, menu):
+    phone = Phone(client, local_settings, poll=False)
+    phone._press("1")
+    assert "Not in a call: press Call first." in phone.screen.value
+    phone._call()
+    assert "Which number?" in phone.screen.value
+    with pytest.raises(PhoneError, match="real phone"):
+        Phone(client, Settings("twilio", local_settings.account_sid, "t", "n", local_settings.local_base_url))
