@@ -57,6 +57,10 @@ HEADINGS: dict[str, dict[str, str]] = {
         "offline": "2. Alice goes Offline",
         "task": "3. Create a Task",
     },
+    "04_tasks_from_phone_calls.ipynb": {
+        "app": "1. Your web app answers the call",
+        "call": "4. Call, and press 1",
+    },
     STEP_03: {
         "offline": "1. Alice in a non-available Activity",
         "task": "2. Create another Task",
@@ -481,3 +485,56 @@ def _local_alerts(client: Client, quickstart: QuickstartWorkspace, seen: _Seen) 
 def _api_failure(title: str, exc: TwilioException) -> CheckResult:
     return CheckResult(False, title, "TaskRouter could not be asked about the task.", [str(exc)],
                        ["Is the task SID from this notebook's task cell? Run the cells again from the top."])
+
+
+# ---------------------------------------------------------------------------------- 04
+
+STEP_04 = "04_tasks_from_phone_calls.ipynb"
+SPANISH_QUEUE = QUEUES["Spanish"][0]
+
+
+def check_step_04(client: Client, quickstart: QuickstartWorkspace, phone: Any, *, timeout: float = 5.0) -> CheckResult:
+    """Step 04: a call, the digit 1, and a Spanish Task waiting with the caller's number in its attributes."""
+    title = "a Task from a phone call"
+    caller = phone.caller
+    if caller is None:
+        return CheckResult(False, title, "there is no call yet.", [],
+                           [f"Press Call on the phone ({again_from(STEP_04, 'call')})."])
+
+    def evaluate() -> tuple[CheckResult, bool]:
+        state = caller.state()
+        heard = state["transcript"]
+        seen = [f"Call {caller.sid} to {caller.to}: {state['status']}"]
+        seen += [f"heard: {entry['what']}" + (f" {entry['text']!r}" if "text" in entry else "") for entry in heard]
+        errors = [e for e in heard if e["what"] == "error"]
+        if errors:
+            error = errors[0]
+            return CheckResult(False, title, f"your app's answer ended the call (error {error['code']}).", seen,
+                               [f"{error['text']}. Fix the route, run its cell again, and call again."]), True
+        task_sid = state.get("task_sid")
+        if task_sid is None:
+            if any(e["what"] == "gather-timeout" for e in heard):
+                return CheckResult(False, title, "no digit was received: the menu waited 5 seconds.", seen,
+                                   ["Press 1 while the menu plays (or right after), then check again."]), True
+            if any(e["what"] == "digits" for e in heard):
+                return CheckResult(False, title, "the digit arrived, but no Task was made.", seen,
+                                   ["/enqueue_call must answer <Enqueue workflowSid=...><Task>...</Task></Enqueue>: "
+                                    f"{again_from(STEP_04, 'app')}."]), False
+            return CheckResult(False, title, "the call has not made a Task yet.", seen,
+                               ["Wait for the menu, press 1, then run this check again."]), False
+        task = client.taskrouter.v1.workspaces(quickstart.workspace_sid).tasks(task_sid).fetch()
+        attributes = json.loads(task.attributes or "{}")
+        seen.append(f"Task {task.sid}: {task.assignment_status} in {task.task_queue_friendly_name!r}, "
+                    f"attributes {task.attributes}")
+        if task.task_queue_friendly_name != SPANISH_QUEUE:
+            where = task.task_queue_friendly_name
+            return CheckResult(False, title, f"the Task is in {where!r}, not the Spanish queue.", seen,
+                               ["Did /enqueue_call read the digit with request.values? Gather POSTs it as a "
+                                "form field, so request.args is empty and every caller goes to English."]), True
+        if attributes.get("from") != caller.from_:
+            hint = "TaskRouter adds the call's fields to a Task it <Enqueue>s: did this call make it?"
+            return CheckResult(False, title, "the Task does not carry the caller's number.", seen, [hint]), True
+        return CheckResult(True, title, f"the call made Task {task.sid}, {task.assignment_status} in the Spanish "
+                           f"queue, with the caller's number ({attributes['from']}) in its attributes.", seen), True
+
+    return _wait(evaluate, timeout)

@@ -1,9 +1,10 @@
 """Running the notebooks with nobody at the keyboard: the tests and `make bench`.
 
-Where the learner clicks Alice -> Idle, a headless run needs a cell that clicks
-for her. The notebooks carry no such cell, so they read as the learner's own
-code; `add_autopilot` inserts one after each cell that builds the worker
-controls, the way the tests append their probe cells.
+Where the learner clicks Alice -> Idle, or dials and presses 1, a headless run
+needs a cell that does it for her. The notebooks carry no such cell, so they
+read as the learner's own code; `add_autopilot` inserts one after each cell
+that builds the worker controls or the phone, the way the tests append their
+probe cells.
 """
 
 from __future__ import annotations
@@ -13,23 +14,31 @@ import re
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
-# `controls = WorkerActivityControls(client, quickstart)`: the name the click goes through.
-CONTROLS = re.compile(r"^(\w+)\s*=\s*WorkerActivityControls\(", re.MULTILINE)
+# Where the learner acts, and the line a headless run inserts after that cell (with the name it was given).
+CLICKS = [
+    # `controls = WorkerActivityControls(client, quickstart)`: click Alice -> Idle.
+    (re.compile(r"^(\w+)\s*=\s*WorkerActivityControls\(", re.MULTILINE), "{name}.autopilot({worker!r}, {activity!r})"),
+    # `phone = Phone(client, settings, number)`: call the number shown and press 1.
+    (re.compile(r"^(\w+)\s*=\s*Phone\(", re.MULTILINE), "{name}.autopilot({name}.number.value, {digits!r})"),
+]
 
 
-def add_autopilot(nb: NotebookNode, worker: str = "Alice", activity: str = "Idle") -> int:
-    """After each cell that builds WorkerActivityControls, insert a cell that clicks `activity` for
-    `worker` (only while she is Offline, so re-running it is harmless). Returns how many were inserted."""
+def add_autopilot(nb: NotebookNode, worker: str = "Alice", activity: str = "Idle", digits: str = "1") -> int:
+    """After each cell where the learner acts (the worker controls, the phone), insert a cell that does what
+    the learner would (clicks `activity` for `worker`; dials and presses `digits`). Returns how many."""
     inserted = 0
     index = 0
     while index < len(nb.cells):
         cell = nb.cells[index]
-        found = CONTROLS.search(cell.source) if cell.cell_type == "code" else None
-        if found:
-            click = new_code_cell(f"{found.group(1)}.autopilot({worker!r}, {activity!r})  # inserted: a headless run")
-            click.metadata["tags"] = ["autopilot"]
-            nb.cells.insert(index + 1, click)
-            inserted += 1
-            index += 1
+        for pattern, template in CLICKS if cell.cell_type == "code" else ():
+            found = pattern.search(cell.source)
+            if found:
+                line = template.format(name=found.group(1), worker=worker, activity=activity, digits=digits)
+                click = new_code_cell(f"{line}  # inserted: a headless run")
+                click.metadata["tags"] = ["autopilot"]
+                nb.cells.insert(index + 1, click)
+                inserted += 1
+                index += 1
+                break
         index += 1
     return inserted

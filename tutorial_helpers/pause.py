@@ -12,6 +12,8 @@ the cell where Run All stopped.
 from __future__ import annotations
 
 import html
+import time
+from typing import Any
 
 from IPython.display import HTML, display
 
@@ -44,3 +46,30 @@ def pause_for_click(controls: WorkerActivityControls, worker: str = "Alice", act
     ))
     display(controls)  # the same buttons, a second view: JupyterLab scrolled here
     raise YourTurn(f"click {activity} for {worker}, then {CONTINUE}.")
+
+
+def pause_for_call(phone: Any, digits: str = "1", wait: float = 5.0) -> None:
+    """Carry on once the phone's call made a Task (the learner called and pressed `digits`); else stop Run All.
+
+    A call with its digits pressed is given `wait` seconds: the app's /enqueue_call answers in the
+    background.
+    """
+    caller = phone.caller
+    deadline = time.monotonic() + (wait if caller is not None else 0)
+    while caller is not None:
+        task_sid = caller.task_sid()
+        if task_sid:
+            print(f"Your call is queued as Task {task_sid}. On to the next cell.")
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    display(HTML(
+        "<div class='tr-pause' style='border-left:4px solid #1976d2; background:#e3f2fd; padding:8px 12px; "
+        "margin:4px 0'>"
+        f"<b>Your turn.</b> Press <b>Call</b> on the phone (here, or above), wait for the menu, and press "
+        f"<b>{html.escape(digits)}</b>. Then click this cell and choose <b>{CONTINUE}</b>."
+        "</div>"
+    ))
+    display(phone)
+    raise YourTurn(f"call the number, press {digits} on the phone, then {CONTINUE}.")

@@ -40,10 +40,11 @@ class PhoneError(RuntimeError):
 class Caller:
     """One call from the phone: press keys, hang up, read what the caller heard."""
 
-    def __init__(self, phone: Phone, call_sid: str, to: str):
+    def __init__(self, phone: Phone, call_sid: str, to: str, from_: str = CALLER_NUMBER):
         self.phone = phone
         self.sid = call_sid
         self.to = to
+        self.from_ = from_
 
     def _control(self, method: str, path: str, **data: str) -> dict:
         answer = requests.request(method, f"{self.phone.base_url}/_local/Calls/{self.answering_sid()}/{path}",
@@ -129,7 +130,12 @@ class Phone(widgets.VBox):
             self.refresh()
 
     def autopilot(self, to: str, digits: str) -> Caller:
-        """For headless runs: dial and press, exactly as the learner's clicks would (waits for the menu)."""
+        """For headless runs: dial and press, exactly as the learner's clicks would (waits for the menu).
+
+        A phone already in a call is left alone, so a re-run cell does not dial again.
+        """
+        if self.caller is not None and self.caller.state()["status"] in ("queued", "ringing", "in-progress"):
+            return self.caller
         caller = self.call(to)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -186,24 +192,24 @@ class Phone(widgets.VBox):
 def _describe(entry: dict[str, Any]) -> str:
     what = entry["what"]
     if what == "say":
-        return f"🔊 <i>({html.escape(entry.get('language', ''))})</i> {html.escape(entry['text'])}"
+        return f"says <i>({html.escape(entry.get('language', ''))})</i>: {html.escape(entry['text'])}"
     if what == "play":
-        return f"🎵 {html.escape(entry.get('url') or '')}"
+        return f"plays {html.escape(entry.get('url') or '')}"
     if what == "pause":
-        return f"… {entry['seconds']} s of silence"
+        return f"{entry['seconds']} s of silence"
     if what == "gather":
-        return "⌨ waiting for keys"
+        return "waiting for keys"
     if what == "gather-timeout":
-        return "⌨ no keys pressed: on to the next verb"
+        return "no keys pressed: on to the next verb"
     if what == "digits":
-        return f"⌨ you pressed <b>{html.escape(entry['digits'])}</b>"
+        return f"you pressed <b>{html.escape(entry['digits'])}</b>"
     if what == "enqueue":
-        return (f"📋 queued as Task <code>{html.escape(entry['task_sid'])}</code> in "
+        return (f"queued as Task <code>{html.escape(entry['task_sid'])}</code> in "
                 f"<b>{html.escape(entry.get('queue') or '')}</b>")
     if what == "hold-music":
-        return "🎵 hold music, waiting for an agent"
+        return "hold music, waiting for an agent"
     if what == "error":
         return f"<span style='color:#b00'>error {entry['code']}: {html.escape(entry['text'])}</span>"
     if what == "hangup":
-        return f"📴 call ended ({html.escape(entry.get('reason', ''))})"
+        return f"call ended ({html.escape(entry.get('reason', ''))})"
     return html.escape(what)

@@ -548,8 +548,10 @@ class CallbackInspector(widgets.VBox):
     kind = "callback-inspector"
 
     def __init__(
-        self, log: CallbackLog, *, task_sid: str | None = None, limit: int = 3, path: str | None = None
+        self, log: CallbackLog, *, task_sid: str | None = None, limit: int = 3, path: str | None = None,
+        title: str = "Callback inspector", sender: str = "TaskRouter",
     ) -> None:
+        self.title, self.sender = title, sender
         self.callback_log = log
         self.task_sid = task_sid
         self.limit = limit
@@ -584,15 +586,17 @@ class CallbackInspector(widgets.VBox):
         entries = [e for e in logged if self.task_sid is None or e.params.get("TaskSid") == self.task_sid]
         shown = list(reversed(entries))[: self.limit]
         if shown:
-            body = "".join(render_entry(e, expanded=(i == 0)) for i, e in enumerate(shown))
+            body = "".join(render_entry(e, expanded=(i == 0), sender=self.sender) for i, e in enumerate(shown))
             more = len(entries) - len(shown)
             if more > 0:
                 body += f"<div><i>…and {more} earlier request(s)</i></div>"
-        else:
+        elif self.sender == "TaskRouter":
             body = (
                 f"<i>No callback yet. When TaskRouter reserves a worker it POSTs to {CALLBACK_PATH}; "
                 "the request and your answer appear here.</i>"
             )
+        else:
+            body = f"<i>No request yet. What {html.escape(self.sender)} sends your app, and your answer, show here.</i>"
         others = len(logged) - len(entries)
         if others:
             body += (f"<div style='color:#888'><i>{others} earlier request(s) about other tasks (an earlier run) "
@@ -601,7 +605,7 @@ class CallbackInspector(widgets.VBox):
             body += f"<div><i>{html.escape(self._note)}</i></div>"
         about = f" for task {_code(self.task_sid)}" if self.task_sid else ""
         with self._lock:
-            self.html.value = f"<div><b>Callback inspector</b>{about} ({len(entries)} request(s))</div>{body}"
+            self.html.value = f"<div><b>{html.escape(self.title)}</b>{about} ({len(entries)} request(s))</div>{body}"
 
 
 def answer_text(entry: CallbackEntry) -> str:
@@ -615,7 +619,7 @@ def answer_text(entry: CallbackEntry) -> str:
     return body
 
 
-def render_entry(entry: CallbackEntry, expanded: bool = True) -> str:
+def render_entry(entry: CallbackEntry, expanded: bool = True, sender: str = "TaskRouter") -> str:
     """One request as HTML: when, signature verdict, the parameters sent, our answer."""
     when = entry.timestamp.astimezone().strftime("%H:%M:%S")
     if entry.signature_valid:
@@ -639,7 +643,8 @@ def render_entry(entry: CallbackEntry, expanded: bool = True) -> str:
     return (
         "<div style='border-top:1px solid #ccc; margin-top:4px; padding-top:4px'>"
         f"<div>{when} <b>{html.escape(entry.method)} {html.escape(entry.path)}</b>, {signature}</div>"
-        f"<details{' open' if expanded else ''}><summary>TaskRouter sent {len(entry.params)} parameters</summary>"
+        f"<details{' open' if expanded else ''}><summary>{html.escape(sender)} sent {len(entry.params)} parameters"
+        "</summary>"
         f"<table>{params}</table></details>"
         f"<div>We answered <b>HTTP {entry.status}</b> {html.escape(entry.content_type or '(no Content-Type)')}: "
         f"<code class='tr-callback-answer'>{html.escape(answer) or '(empty body)'}</code></div>"

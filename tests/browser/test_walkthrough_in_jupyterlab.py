@@ -203,3 +203,32 @@ def test_setup_shows_the_mode_form_and_runs_clean(page: Page, jupyter_lab, taskr
     form.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "00_settings_form.png"), full_page=False)
     expect(page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")).to_have_count(0)
+
+
+def test_a_phone_call_makes_the_spanish_task(page: Page, jupyter_lab, taskrouter, screenshot_dir: Path):
+    open_and_run_all(page, jupyter_lab, "04_tasks_from_phone_calls.ipynb")
+    pause = code_cell(page, "pause_for_call(")
+    expect(pause.locator(".tr-pause")).to_contain_text("Your turn.", timeout=WIDGET_TIMEOUT_MS)
+    phone = pause.locator(".tr-phone").first
+    expect(phone).to_be_visible()
+    pause.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "04_paused.png"), full_page=False)
+
+    phone.locator("button", has_text="Call").first.click()
+    screen = phone.locator(".tr-phone-screen")
+    expect(screen).to_contain_text("Para Español oprime el uno.", timeout=WIDGET_TIMEOUT_MS)
+    expect(screen).to_contain_text("waiting for keys", timeout=WIDGET_TIMEOUT_MS)
+    phone.get_by_role("button", name="1", exact=True).click()
+    expect(screen).to_contain_text("you pressed 1", timeout=WIDGET_TIMEOUT_MS)
+    expect(screen).to_contain_text("Customer Care Requests - Spanish", timeout=WIDGET_TIMEOUT_MS)
+    page.screenshot(path=str(screenshot_dir / "04_queued.png"), full_page=False)
+
+    run_from(page, "pause_for_call(")
+    check = code_cell(page, "check_step_04(")
+    expect(check.locator(".tr-check-ok")).to_contain_text("Correct", timeout=WIDGET_TIMEOUT_MS)
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "04_checked.png"), full_page=False)
+
+    tasks, _alice = quickstart_state(taskrouter)
+    spanish = [t for t in tasks if json.loads(t.attributes).get("selected_language") == "es"]
+    assert spanish and spanish[-1].task_queue_friendly_name == "Customer Care Requests - Spanish"
