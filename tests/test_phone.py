@@ -61,5 +61,22 @@ def test_mistakes_are_said_on_the_phone(client, local_settings, menu):
     assert "Not in a call: press Call first." in phone.screen.value
     phone._call()
     assert "Which number?" in phone.screen.value
+
+
+def test_in_twilio_mode_the_panel_finds_the_task_a_real_call_made(client, local_settings, menu):
+    """The local server plays Twilio here: the 'real phone' is a call made with the SDK."""
+    twilio = Settings("twilio", local_settings.account_sid, local_settings.auth_token, "ngrok",
+                      local_settings.local_base_url)
+    phone = Phone(client, twilio, "+12025550100", workspace_sid=menu.workspace_sid, poll=False)
+    assert "from a real phone" in phone.screen.value and len(phone.children) == 2  # no keypad
     with pytest.raises(PhoneError, match="real phone"):
-        Phone(client, Settings("twilio", local_settings.account_sid, "t", "n", local_settings.local_base_url))
+        phone.call("+12025550100")
+    assert phone.find_caller() is None
+    real = client.calls.create(to="+12025550100", from_="+15557654321", send_digits="1",
+                               twiml="<Response><Pause length='600'/></Response>")
+    caller = wait_until(phone.find_caller, what="the panel to find the call's task")
+    assert caller.from_ == "+15557654321" and caller.task_sid()
+    assert caller.sid != real.sid  # the task names the inbound call, the one that ran the menu
+    phone.hang_up()
+    ws = client.taskrouter.v1.workspaces(menu.workspace_sid)
+    assert ws.tasks(caller.task_sid()).fetch().assignment_status == "canceled"

@@ -496,7 +496,7 @@ SPANISH_QUEUE = QUEUES["Spanish"][0]
 def check_step_04(client: Client, quickstart: QuickstartWorkspace, phone: Any, *, timeout: float = 5.0) -> CheckResult:
     """Step 04: a call, the digit 1, and a Spanish Task waiting with the caller's number in its attributes."""
     title = "a Task from a phone call"
-    caller = phone.caller
+    caller = phone.find_caller()
     if caller is None:
         return CheckResult(False, title, "there is no call yet.", [],
                            [f"Press Call on the phone ({again_from(STEP_04, 'call')})."])

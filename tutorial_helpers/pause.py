@@ -54,7 +54,7 @@ def pause_for_call(phone: Any, digits: str = "1", wait: float = 5.0) -> None:
     A call with its digits pressed is given `wait` seconds: the app's /enqueue_call answers in the
     background.
     """
-    caller = phone.caller
+    caller = phone.find_caller()
     deadline = time.monotonic() + (wait if caller is not None else 0)
     while caller is not None:
         task_sid = caller.task_sid()

@@ -6,13 +6,16 @@
     caller.hang_up()                            # client.calls(sid).update(status="completed")
 
 The widget's buttons call exactly these methods, and so do the tests and
-headless runs (`autopilot`): there is no other way in. Local mode only: in
-twilio mode you call your number from a real phone.
+headless runs (`autopilot`): there is no other way in. In twilio mode there is
+no keypad: you call your number from a real phone, and the phone panel finds
+the Task your call made (the newest Task with a `call_sid`, made after the
+panel) so that the cells after it work the same.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import threading
 import time
 from typing import Any
@@ -74,13 +77,39 @@ class Caller:
         return self.state().get("task_sid")
 
 
+class RealCaller:
+    """Twilio mode: the learner's real call, known by the Task it made."""
+
+    def __init__(self, phone: Phone, task: Any):
+        attributes = json.loads(task.attributes or "{}")
+        self.phone = phone
+        self.sid = attributes["call_sid"]
+        self.to = attributes.get("to", "")
+        self.from_ = attributes.get("from", "")
+        self._task_sid = task.sid
+
+    def task_sid(self) -> str:
+        return self._task_sid
+
+    def state(self) -> dict[str, Any]:
+        call = self.phone.client.calls(self.sid).fetch()
+        return {"status": call.status, "transcript": [], "task_sid": self._task_sid}
+
+    def press(self, digits: str) -> RealCaller:
+        raise PhoneError("Press the keys on your real phone.")
+
+    def hang_up(self) -> None:
+        self.phone.client.calls(self.sid).update(status="completed")
+
+
 class Phone(widgets.VBox):
     """A keypad, call and hang-up buttons, and a live transcript of what the caller hears."""
 
-    def __init__(self, client: Client, settings: Settings, number: str | None = None, *, poll: bool = True):
-        if settings.mode != "local":
-            raise PhoneError("This phone rings only the local Twilio server. In twilio mode, call your Twilio "
-                             "number from a real phone.")
+    def __init__(self, client: Client, settings: Settings, number: str | None = None, *,
+                 workspace_sid: str | None = None, poll: bool = True):
+        self.real = settings.mode != "local"
+        self.workspace_sid = workspace_sid
+        self._made = time.time()
         self.client = client
         self.base_url = settings.taskrouter_url
         self.auth = (settings.account_sid, settings.auth_token)
@@ -97,7 +126,13 @@ class Phone(widgets.VBox):
         self.screen.add_class("tr-phone-screen")
         self.dial.on_click(lambda _b: self._call())
         self.hang.on_click(lambda _b: self._hang_up())
-        super().__init__([widgets.HBox([self.number, self.dial, self.hang]), pad, self.screen, widgets.HTML(STYLE)])
+        if self.real:
+            self.screen.value = (f"<b>Call {html.escape(number or 'your Twilio number')} from a real phone</b> and "
+                                 "press 1 at the menu; this panel finds the Task your call makes.")
+            children = [self.screen, widgets.HTML(STYLE)]
+        else:
+            children = [widgets.HBox([self.number, self.dial, self.hang]), pad, self.screen, widgets.HTML(STYLE)]
+        super().__init__(children)
         self.add_class("tr-phone")
         self.add_class("tr-live")
         self._stop = threading.Event()
@@ -107,6 +142,8 @@ class Phone(widgets.VBox):
     # ------------------------------------------------------------------ what the buttons (and scripts) do
 
     def call(self, to: str | None = None) -> Caller:
+        if self.real:
+            raise PhoneError("In twilio mode, call your Twilio number from a real phone.")
         to = (to or self.number.value).strip()
         if not to:
             raise PhoneError("Which number? Put it in the box (or pass it: phone.call('+1...')).")
@@ -162,8 +199,19 @@ class Phone(widgets.VBox):
         except Exception as exc:  # a click's error shows on the phone, not nowhere
             self.screen.value = f"<span class='tr-error' style='color:#b00'>{html.escape(str(exc))}</span>"
 
+    def find_caller(self) -> Any:
+        """Twilio mode: the learner's call, once it made a Task (newest first); local mode: the call made here."""
+        if self.real and self.caller is None and self.workspace_sid:
+            ws = self.client.taskrouter.v1.workspaces(self.workspace_sid)
+            for task in ws.tasks.list(limit=20):
+                made = task.date_created.timestamp() if task.date_created else 0
+                if made >= self._made - 1 and "call_sid" in json.loads(task.attributes or "{}"):
+                    self.caller = RealCaller(self, task)
+                    break
+        return self.caller
+
     def refresh(self) -> None:
-        if self.caller is None:
+        if self.find_caller() is None:
             return
         state = self.caller.state()
         live = state["status"] in ("queued", "ringing", "in-progress")
