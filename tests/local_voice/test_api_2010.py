@@ -122,6 +122,12 @@ def test_every_2010_answer_matches_the_contract(wire, taskrouter):
     c("GET", f"{account}/Calls/{call['sid']}.json")
     ended = c("POST", f"{account}/Calls/{call['sid']}.json", {"Status": "completed"})
     assert ended["status"] in ("completed", "canceled")
+    queue = c("POST", f"{account}/Queues.json", {"FriendlyName": "support", "MaxSize": "10"}, status=201)
+    assert (queue["current_size"], queue["max_size"], queue["average_wait_time"]) == (0, 10, 0)
+    c("GET", f"{account}/Queues.json")
+    c("GET", f"{account}/Queues/{queue['sid']}.json")
+    assert c("POST", f"{account}/Queues/{queue['sid']}.json", {"MaxSize": "20"})["max_size"] == 20
+    c("DELETE", f"{account}/Queues/{queue['sid']}.json", status=204)
     served = {(m, rule) for rule, methods, _h in URLS for m in methods if rule.startswith("/2010-04-01/")}
     assert len(wire.seen) == len(served), "every 2010 operation the server has was checked"
 
@@ -155,6 +161,8 @@ def test_api_keys_through_the_sdk(client):
     ("IncomingPhoneNumbers.json", {}, "PhoneNumber or AreaCode is required"),
     ("IncomingPhoneNumbers.json", {"AreaCode": "12"}, "AreaCode must be three digits"),
     ("Keys.json", {"FriendlyName": "k" * 65}, "FriendlyName is longer than 64"),
+    ("Queues.json", {}, "FriendlyName is required"),
+    ("Queues.json", {"FriendlyName": "q", "MaxSize": "0"}, "MaxSize must be between 1 and 5000"),
 ])
 def test_bad_values_are_400_and_change_nothing(taskrouter, client, path, form, words):
     first = client.incoming_phone_numbers.list(phone_number="+12025550100")[0].sid

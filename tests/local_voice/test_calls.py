@@ -209,3 +209,32 @@ def test_an_ended_call_cannot_be_redirected_and_status_is_checked(client, taskro
     with pytest.raises(TwilioRestException) as ended:
         client.calls(call.sid).update(twiml=HOLD)
     assert "cannot be redirected" in ended.value.msg
+
+
+def test_a_call_waits_in_the_queue_named_by_the_workflow_and_the_queue_counts_it(line, voice_app, taskrouter):
+    quickstart = build_quickstart(line)
+    quickstart_pages(voice_app, quickstart.workflow_sid)
+    voice_app.pages["/enqueue_call"] = voice_app.pages["/enqueue_call_1"]
+    caller = line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD, send_digits="1")
+    queue = wait_until(lambda: [q for q in line.queues.list() if q.current_size == 1], what="a waiting call")[0]
+    assert queue.friendly_name == quickstart.workflow_sid  # Twilio names it by the Workflow's SID
+    taskrouter.advance_clock(40)
+    assert line.queues(queue.sid).fetch().average_wait_time >= 40
+    with pytest.raises(TwilioRestException) as busy:
+        line.queues(queue.sid).delete()
+    assert "calls are waiting" in busy.value.msg
+    line.calls(caller.sid).update(status="completed")
+    after = wait_until(lambda: [r for r in voice_app.requests if r["path"] == "/after_queue"], what="the action")
+    assert after[0]["values"]["QueueSid"] == queue.sid
+    assert line.queues(queue.sid).fetch().current_size == 0
+
+
+def test_a_full_queue_sends_the_caller_to_the_action_with_queue_full(line, voice_app, taskrouter):
+    line.queues.create(friendly_name="tiny", max_size=1)
+    voice_app.pages["/incoming_call"] = "<Response><Enqueue action='/full'>tiny</Enqueue></Response>"
+    voice_app.pages["/full"] = "<Response><Say>Sorry, all lines are busy.</Say></Response>"
+    line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
+    wait_until(lambda: line.queues.list()[0].current_size == 1, what="the first caller queued")
+    line.calls.create(to="+12025550100", from_="+15551239999", twiml=HOLD)
+    full = wait_until(lambda: [r for r in voice_app.requests if r["path"] == "/full"], what="queue-full")
+    assert full[0]["values"]["QueueResult"] == "queue-full"

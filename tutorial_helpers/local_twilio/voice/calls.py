@@ -442,9 +442,8 @@ class CallsMixin:
         does; it goes on the `voice` channel; the caller waits, hearing hold music, until the
         call leaves the queue (hangs up, for now: dequeue comes with issue 13).
         """
-        if verb.workflow_sid is None:
-            self._fail(row, 12200, f"<Enqueue>{verb.name}</Enqueue>: named queues without a workflowSid "
-                                   "are not run by the local voice side yet")
+        if verb.workflow_sid is None:  # a plain named queue: the call waits in it, no Task
+            self._join_queue(row, verb, self.queue_named(row["account_sid"], verb.name or ""), None)
             return
         workflow = self.state.rows.get(verb.workflow_sid)
         if workflow is None or workflow["_kind"] != "workflow" or workflow["account_sid"] != row["account_sid"]:
@@ -460,11 +459,29 @@ class CallsMixin:
         except TwilioError as exc:
             self._fail(row, exc.code, f"<Enqueue>: TaskRouter refused the Task: {exc.message}")
             return
-        self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"])
+        # On Twilio the call waits in a queue named by the Workflow's SID.
+        self._join_queue(row, verb, self.queue_named(row["account_sid"], workflow["sid"]), task)
+
+    def _join_queue(self, row: Row, verb: Enqueue, queue: Row, task: Row | None) -> None:
+        if len(self.members(queue)) >= queue["max_size"]:
+            self._heard(row, "queue-full", queue=queue["friendly_name"])
+            self._after_enqueue(row, verb, "queue-full", None)
+            return
+        if task is not None:
+            self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"])
+        else:
+            self._heard(row, "enqueue", queue=queue["friendly_name"])
         self._heard(row, "hold-music")
         self._wait(row, "queue")
-        self._set(row, _task_sid=task["sid"], _queue_entered_ts=self.clock.now(),
-                  _enqueue={"action": verb.action, "method": verb.method})
+        self._set(row, _task_sid=task["sid"] if task else None, _queue_sid=queue["sid"],
+                  _queue_entered_ts=self.clock.now(), _enqueue={"action": verb.action, "method": verb.method})
+
+    def _after_enqueue(self, row: Row, verb: Enqueue, result: str, queue_sid: str | None) -> None:
+        """The call did not stay queued: the action URL decides what happens next (or the next verb)."""
+        if verb.action:
+            self._fetch(row, verb.action, verb.method, {"QueueResult": result, "QueueSid": queue_sid or ""})
+        else:
+            self._resume(row)
 
     def _task_call_fields(self, row: Row) -> dict[str, str]:
         """What TaskRouter adds to a Task made by <Enqueue>: the call's own fields, in snake case."""
@@ -489,7 +506,7 @@ class CallsMixin:
                                         assignment_status="canceled", reason="The caller hung up")
         action = (row.get("_enqueue") or {}).get("action")
         if action:
-            params = {**self._webhook_params(row), "QueueResult": result, "QueueSid": "",
+            params = {**self._webhook_params(row), "QueueResult": result, "QueueSid": row.get("_queue_sid") or "",
                       "QueueTime": str(int(self.clock.now() - row["_queue_entered_ts"]))}
             auth_token = self.accounts[row["account_sid"]]
             method = row["_enqueue"]["method"]

@@ -5,7 +5,7 @@ from flask import Response, current_app, g
 from ..exceptions import InvalidParameter, NotFound
 from ..params import param, param_int
 from .models import VoiceBackend
-from .rendering import page, render_call, render_key, render_number, reply
+from .rendering import page, render_call, render_key, render_number, render_queue, reply
 
 
 def voice() -> VoiceBackend:
@@ -92,6 +92,33 @@ def update_call(account_sid: str, sid: str) -> Response:
     row = voice().update_call(account(account_sid), sid, status=param("Status"), url=param("Url"),
                               method=param("Method"), twiml=param("Twiml"))
     return reply(render_call(row))
+
+
+def _render_queue(row) -> dict:
+    return render_queue(row, voice().members(row), voice().clock.now())
+
+
+def list_queues(account_sid: str) -> Response:
+    return page(voice().queues(account(account_sid)), "queues", _render_queue)
+
+
+def create_queue(account_sid: str) -> Response:
+    row = voice().create_queue(account(account_sid), param("FriendlyName"), param_int("MaxSize"))
+    return reply(_render_queue(row), 201)
+
+
+def fetch_queue(account_sid: str, sid: str) -> Response:
+    return reply(_render_queue(voice().queue(account(account_sid), sid)))
+
+
+def update_queue(account_sid: str, sid: str) -> Response:
+    row = voice().update_queue(account(account_sid), sid, param("FriendlyName"), param_int("MaxSize"))
+    return reply(_render_queue(row))
+
+
+def delete_queue(account_sid: str, sid: str) -> Response:
+    voice().delete_queue(account(account_sid), sid)
+    return Response(status=204)
 
 
 # ---------------------------------------------------------------------------- local control (outside the API)

@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 
 from ..clock import Clock
-from ..exceptions import Duplicate, InvalidParameter, NotFound
+from ..exceptions import Duplicate, InUse, InvalidParameter, NotFound
 from ..taskrouter.state import Row, State, new_sid
 from ..timers import Timers
 from .calls import CallsMixin
@@ -14,6 +14,8 @@ from .calls import CallsMixin
 DEFAULT_PHONE_NUMBERS = ("+12025550100", "+12025550101", "+12025550102")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 METHODS = ("GET", "POST")
+DEFAULT_QUEUE_SIZE = 100  # Twilio's default MaxSize for a queue
+MAX_QUEUE_SIZE = 5000
 MAX_FRIENDLY_NAME = 64
 
 
@@ -160,6 +162,62 @@ class VoiceBackend(CallsMixin):
         with self.state.unit():
             self.state.delete(self.number(account_sid, sid))
 
+    # -------------------------------------------------------------------- queues
+
+    def queues(self, account_sid: str) -> list[Row]:
+        return list(self.state.of(account_sid, "queue").values())
+
+    def queue(self, account_sid: str, sid: str) -> Row:
+        row = self.state.rows.get(sid)
+        if not row or row["_kind"] != "queue" or row["account_sid"] != account_sid:
+            raise NotFound(f"/Accounts/{account_sid}/Queues/{sid}.json")
+        return row
+
+    def queue_named(self, account_sid: str, name: str) -> Row:
+        """The queue with this friendly name, made on first use (what <Enqueue> does on Twilio)."""
+        for row in self.state.of(account_sid, "queue").values():
+            if row["friendly_name"] == name:
+                return row
+        return self._insert_queue(account_sid, name, DEFAULT_QUEUE_SIZE)
+
+    def _insert_queue(self, account_sid: str, name: str, max_size: int) -> Row:
+        return self.state.insert("queue", {
+            "sid": new_sid("QU"), "account_sid": account_sid, "friendly_name": name, "max_size": max_size,
+            **self._stamp(),
+        })
+
+    def members(self, queue: Row) -> list[Row]:
+        """The calls waiting in a queue, the longest waiting first."""
+        waiting = [r for r in self.state.of(queue["account_sid"], "call").values()
+                   if r.get("_queue_sid") == queue["sid"] and r["status"] == "in-progress"
+                   and r.get("_waiting") == "queue"]
+        return sorted(waiting, key=lambda r: r["_queue_entered_ts"])
+
+    def create_queue(self, account_sid: str, friendly_name: str | None, max_size: int | None) -> Row:
+        with self.state.unit():
+            name = _queue_name(friendly_name)
+            if any(r["friendly_name"] == name for r in self.state.of(account_sid, "queue").values()):
+                raise Duplicate(f"Queue named {name} already exists")
+            return dict(self._insert_queue(account_sid, name, _queue_size(max_size, DEFAULT_QUEUE_SIZE)))
+
+    def update_queue(self, account_sid: str, sid: str, friendly_name: str | None, max_size: int | None) -> Row:
+        with self.state.unit():
+            row = self.queue(account_sid, sid)
+            changes: dict[str, object] = {}
+            if friendly_name is not None:
+                changes["friendly_name"] = _queue_name(friendly_name)
+            if max_size is not None:
+                changes["max_size"] = _queue_size(max_size, row["max_size"])
+            self._touch(row, **changes)
+            return dict(row)
+
+    def delete_queue(self, account_sid: str, sid: str) -> None:
+        with self.state.unit():
+            row = self.queue(account_sid, sid)
+            if self.members(row):
+                raise InUse(f"Queue {sid} cannot be deleted: calls are waiting in it")
+            self.state.delete(row)
+
     # -------------------------------------------------------------------- API keys
 
     def create_key(self, account_sid: str, friendly_name: str | None) -> Row:
@@ -209,3 +267,19 @@ class VoiceBackend(CallsMixin):
 
 def _wire_name(field: str) -> str:
     return "".join(part.title() for part in field.split("_"))
+
+
+def _queue_name(value: str | None) -> str:
+    if value is None or not value.strip():
+        raise InvalidParameter("FriendlyName is required")
+    if len(value) > MAX_FRIENDLY_NAME:
+        raise InvalidParameter(f"FriendlyName is longer than {MAX_FRIENDLY_NAME} characters")
+    return value
+
+
+def _queue_size(value: int | None, default: int) -> int:
+    if value is None:
+        return default
+    if not 1 <= value <= MAX_QUEUE_SIZE:
+        raise InvalidParameter(f"MaxSize must be between 1 and {MAX_QUEUE_SIZE}, got {value}")
+    return value

@@ -109,6 +109,21 @@ def render_call(row: Row) -> dict[str, Any]:
     }
 
 
+def render_queue(row: Row, members: list[Row], now: float) -> dict[str, Any]:
+    waits = [now - m["_queue_entered_ts"] for m in members]
+    return {
+        "date_updated": rfc2822(row["_updated_ts"]),
+        "current_size": len(members),
+        "friendly_name": row["friendly_name"],
+        "uri": f"{API}/Accounts/{row['account_sid']}/Queues/{row['sid']}.json",
+        "account_sid": row["account_sid"],
+        "average_wait_time": int(sum(waits) / len(waits)) if waits else 0,
+        "sid": row["sid"],
+        "date_created": rfc2822(row["_created_ts"]),
+        "max_size": row["max_size"],
+    }
+
+
 def render_key(row: Row, with_secret: bool = False) -> dict[str, Any]:
     body = {
         "sid": row["sid"],
