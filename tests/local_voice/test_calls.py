@@ -238,3 +238,29 @@ def test_a_full_queue_sends_the_caller_to_the_action_with_queue_full(line, voice
     line.calls.create(to="+12025550100", from_="+15551239999", twiml=HOLD)
     full = wait_until(lambda: [r for r in voice_app.requests if r["path"] == "/full"], what="queue-full")
     assert full[0]["values"]["QueueResult"] == "queue-full"
+
+
+def test_the_wait_url_plays_while_queued_and_leave_goes_to_the_action(line, voice_app, taskrouter):
+    quickstart = build_quickstart(line)
+    voice_app.pages["/incoming_call"] = (
+        f"<Response><Enqueue workflowSid='{quickstart.workflow_sid}' waitUrl='/hold' action='/left'>"
+        "<Task>{\"selected_language\": \"es\"}</Task></Enqueue><Say>never</Say></Response>")
+    voice_app.pages["/hold"] = "<Response><Say>Please hold</Say></Response>"
+    voice_app.pages["/left"] = "<Response><Say>Goodbye</Say></Response>"
+    line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
+    first = wait_until(lambda: [r for r in voice_app.requests if r["path"] == "/hold"], what="the waitUrl")[0]
+    assert (first["values"]["QueuePosition"], first["values"]["CurrentQueueSize"], first["values"]["QueueTime"]) == (
+        "1", "1", "0")
+    taskrouter.advance_clock(10)  # the document ended: asked again, on the clock
+    again = wait_until(lambda: [r for r in voice_app.requests if r["path"] == "/hold"][1:], what="the second ask")
+    assert int(again[0]["values"]["QueueTime"]) >= 10
+    voice_app.pages["/hold"] = "<Response><Leave/></Response>"
+    taskrouter.advance_clock(10)
+    left = wait_until(lambda: [r for r in voice_app.requests if r["path"] == "/left"], what="the action")
+    assert left[0]["values"]["QueueResult"] == "leave"
+    callee = inbound(line)
+    wait_until(lambda: line.calls(callee.sid).fetch().status == "completed", what="the end of the call")
+    words = [e.get("text") for e in taskrouter.voice.transcript(callee.sid) if e["what"] == "say"]
+    assert words == ["Please hold", "Please hold", "Goodbye"]  # not "never": the action's TwiML took over
+    [task] = line.taskrouter.v1.workspaces(quickstart.workspace_sid).tasks.list()
+    assert (task.assignment_status, task.reason) == ("canceled", "The caller left the queue")

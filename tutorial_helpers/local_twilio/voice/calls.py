@@ -46,6 +46,9 @@ APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 WEBHOOK_DEADLINE = 15.0  # Twilio's default timeout for a voice webhook
 RING_TIMEOUT = 60  # an unanswered call rings this long (Calls API `Timeout`, default 60)
 DIGIT_WAIT = 0.5  # a `w` in SendDigits
+# A waitUrl document is requested again when it ends; <Say> takes no time on the local clock, so at most
+# this often (the time a short announcement or a hold-music track would take).
+WAIT_LOOP_SECONDS = 10
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
@@ -268,7 +271,7 @@ class CallsMixin:
     def _end(self, row: Row, status: str, why: str) -> None:
         if row["status"] in ENDED:
             return
-        if row.get("_waiting") == "queue":
+        if row.get("_queued"):
             self._left_queue(row, "hangup")
         now = self.clock.now()
         self._heard(row, "hangup", reason=why)
@@ -346,6 +349,11 @@ class CallsMixin:
         while row["status"] == "in-progress":
             pc = row["_pc"]
             if pc >= len(verbs):
+                if row.get("_in_wait"):  # the waitUrl's document ended: ask for it again, on the clock
+                    token = self._wait(row, "wait-loop")
+                    elapsed = self.clock.now() - row["_wait_requested_ts"]
+                    self._later(max(0.0, WAIT_LOOP_SECONDS - elapsed), row["sid"], token, self._request_wait_url)
+                    return
                 self._end(row, "completed", "the document ended")
                 return
             verb = verbs[pc]
@@ -383,6 +391,9 @@ class CallsMixin:
                 self._end(row, "busy" if verb.reason == "busy" else "failed", f"<Reject reason={verb.reason}>")
                 return
             elif isinstance(verb, Leave):
+                if row.get("_queued"):
+                    self._left_queue(row, "leave")
+                    return
                 continue  # outside a queue, <Leave> does nothing
             elif isinstance(verb, Enqueue):
                 self._enqueue(row, verb)
@@ -471,10 +482,32 @@ class CallsMixin:
             self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"])
         else:
             self._heard(row, "enqueue", queue=queue["friendly_name"])
-        self._heard(row, "hold-music")
-        self._wait(row, "queue")
-        self._set(row, _task_sid=task["sid"] if task else None, _queue_sid=queue["sid"],
-                  _queue_entered_ts=self.clock.now(), _enqueue={"action": verb.action, "method": verb.method})
+        self._set(row, _task_sid=task["sid"] if task else None, _queue_sid=queue["sid"], _queued=True,
+                  _queue_entered_ts=self.clock.now(),
+                  _enqueue={"action": verb.action, "method": verb.method, "wait_url": verb.wait_url,
+                            "wait_url_method": verb.wait_url_method},
+                  _main={"doc": row["_doc"], "url": row["_doc_url"], "pc": row["_pc"]})
+        if verb.wait_url:
+            self._request_wait_url(row)
+        else:
+            self._heard(row, "hold-music")
+            self._wait(row, "queue")
+
+    def _request_wait_url(self, row: Row) -> None:
+        """What the caller hears while queued: the waitUrl's TwiML, with where the caller stands."""
+        queue = self.state.rows[row["_queue_sid"]]
+        members = self.members(queue)
+        now = self.clock.now()
+        waits = [now - m["_queue_entered_ts"] for m in members]
+        position = next((i for i, m in enumerate(members, 1) if m["sid"] == row["sid"]), len(members))
+        self._set(row, _in_wait=True, _wait_requested_ts=now)
+        spec = row["_enqueue"]
+        self._fetch(row, spec["wait_url"], spec["wait_url_method"], {
+            "QueuePosition": str(position), "QueueSid": queue["sid"],
+            "QueueTime": str(int(now - row["_queue_entered_ts"])),
+            "AvgQueueTime": str(int(sum(waits) / len(waits))) if waits else "0",
+            "CurrentQueueSize": str(len(members)), "MaxQueueSize": str(queue["max_size"]),
+        })
 
     def _after_enqueue(self, row: Row, verb: Enqueue, result: str, queue_sid: str | None) -> None:
         """The call did not stay queued: the action URL decides what happens next (or the next verb)."""
@@ -499,12 +532,25 @@ class CallsMixin:
         }
 
     def _left_queue(self, row: Row, result: str) -> None:
-        """The caller left the queue: a Task still waiting is canceled, and the Enqueue's action is told."""
+        """The caller left the queue (hung up, or <Leave>): a Task still waiting is canceled, and the Enqueue's
+        action is told. After a <Leave> the action's TwiML (or the verb after <Enqueue>) goes on with the call."""
         task = self.state.rows.get(row.get("_task_sid") or "")
         if task is not None and task["assignment_status"] in ("pending", "reserved"):
+            reason = "The caller hung up" if result == "hangup" else "The caller left the queue"
             self.taskrouter.update_task(task["account_sid"], task["workspace_sid"], task["sid"],
-                                        assignment_status="canceled", reason="The caller hung up")
+                                        assignment_status="canceled", reason=reason)
+        main = row.get("_main") or {}
+        self._set(row, _queued=False, _in_wait=False, _doc=main.get("doc", row["_doc"]),
+                  _doc_url=main.get("url", row["_doc_url"]), _pc=main.get("pc", row["_pc"]))
         action = (row.get("_enqueue") or {}).get("action")
+        if result == "leave":
+            queue_time = str(int(self.clock.now() - row["_queue_entered_ts"]))
+            if action:
+                self._fetch(row, action, row["_enqueue"]["method"], {
+                    "QueueResult": "leave", "QueueSid": row["_queue_sid"], "QueueTime": queue_time})
+            else:
+                self._resume(row)
+            return
         if action:
             params = {**self._webhook_params(row), "QueueResult": result, "QueueSid": row.get("_queue_sid") or "",
                       "QueueTime": str(int(self.clock.now() - row["_queue_entered_ts"]))}

@@ -189,8 +189,7 @@ class VoiceBackend(CallsMixin):
     def members(self, queue: Row) -> list[Row]:
         """The calls waiting in a queue, the longest waiting first."""
         waiting = [r for r in self.state.of(queue["account_sid"], "call").values()
-                   if r.get("_queue_sid") == queue["sid"] and r["status"] == "in-progress"
-                   and r.get("_waiting") == "queue"]
+                   if r.get("_queue_sid") == queue["sid"] and r["status"] == "in-progress" and r.get("_queued")]
         return sorted(waiting, key=lambda r: r["_queue_entered_ts"])
 
     def create_queue(self, account_sid: str, friendly_name: str | None, max_size: int | None) -> Row:
