@@ -80,3 +80,33 @@ def test_in_twilio_mode_the_panel_finds_the_task_a_real_call_made(client, local_
     phone.hang_up()
     ws = client.taskrouter.v1.workspaces(menu.workspace_sid)
     assert ws.tasks(caller.task_sid()).fetch().assignment_status == "canceled"
+
+
+def test_the_check_names_the_request_args_trap_and_a_missing_digit(client, local_settings, menu, voice_app_factory,
+                                                                    taskrouter):
+    from tutorial_helpers.checks import check_step_04
+
+    phone = Phone(client, local_settings, "+12025550100", poll=False)
+    assert "there is no call yet" in str(check_step_04(client, menu, phone, timeout=0))
+    # The trap: request.args is empty for a POST, so every caller lands in English.
+    app = voice_app_factory()
+    incoming = VoiceResponse()
+    with incoming.gather(numDigits=1, action="/enqueue_call", method="POST", timeout=5) as g:
+        g.say("Para Español oprime el uno.", language="es")
+    app.pages["/incoming_call"] = str(incoming)
+    english = VoiceResponse()
+    with english.enqueue(None, workflowSid=menu.workflow_sid) as e:
+        e.task(json.dumps({"selected_language": "en"}))
+    app.pages["/enqueue_call"] = str(english)
+    client.incoming_phone_numbers.list(phone_number="+12025550100")[0].update(voice_url=app.url("/incoming_call"))
+    phone.autopilot("+12025550100", "1")
+    wait_until(phone.caller.task_sid, what="the task")
+    result = check_step_04(client, menu, phone, timeout=1)
+    assert not result and "not the Spanish queue" in str(result) and "request.values" in str(result)
+    phone.hang_up()
+    silent = Phone(client, local_settings, "+12025550100", poll=False)
+    silent.call()
+    wait_until(lambda: any(e["what"] == "gather" for e in silent.caller.state()["transcript"]), what="the menu")
+    taskrouter.advance_clock(5)  # the menu's Gather times out with no key pressed
+    result = check_step_04(client, menu, silent, timeout=1)
+    assert not result and "no digit was received" in str(result)

@@ -252,8 +252,9 @@ def _describe(entry: dict[str, Any]) -> str:
     if what == "digits":
         return f"you pressed <b>{html.escape(entry['digits'])}</b>"
     if what == "enqueue":
-        return (f"queued as Task <code>{html.escape(entry['task_sid'])}</code> in "
-                f"<b>{html.escape(entry.get('queue') or '')}</b>")
+        task = f" as Task <code>{html.escape(entry['task_sid'])}</code>" if entry.get("task_sid") else ""
+        return (f"queued{task} in <b>{html.escape(entry.get('queue') or '')}</b>, "
+                f"position {entry.get('position', 1)}")
     if what == "hold-music":
         return "hold music, waiting for an agent"
     if what == "error":

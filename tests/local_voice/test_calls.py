@@ -264,3 +264,44 @@ def test_the_wait_url_plays_while_queued_and_leave_goes_to_the_action(line, voic
     assert words == ["Please hold", "Please hold", "Goodbye"]  # not "never": the action's TwiML took over
     [task] = line.taskrouter.v1.workspaces(quickstart.workspace_sid).tasks.list()
     assert (task.assignment_status, task.reason) == ("canceled", "The caller left the queue")
+
+
+def test_play_loops_and_the_task_takes_the_enqueues_priority_and_timeout(line, voice_app, taskrouter):
+    quickstart = build_quickstart(line)
+    voice_app.pages["/incoming_call"] = (
+        "<Response><Play loop='2'>/welcome.mp3</Play>"
+        f"<Enqueue workflowSid='{quickstart.workflow_sid}'><Task priority='7' timeout='300'>"
+        "{\"selected_language\": \"en\"}</Task></Enqueue></Response>")
+    line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
+    ws = line.taskrouter.v1.workspaces(quickstart.workspace_sid)
+    [task] = wait_until(lambda: ws.tasks.list(), what="the task")
+    assert (task.priority, task.timeout) == (7, 300)
+    plays = [e for e in taskrouter.voice.transcript(inbound(line).sid) if e["what"] == "play"]
+    assert [e["url"] for e in plays] == [voice_app.url("/welcome.mp3")] * 2
+    taskrouter.advance_clock(300)  # the Task's TTL: canceled while the caller still waits
+    assert ws.tasks(task.sid).fetch().reason == "Task TTL Exceeded"
+
+
+def test_calls_are_listed_newest_first_and_filtered(line, voice_app):
+    voice_app.pages["/incoming_call"] = "<Response><Pause length='60'/></Response>"
+    first = line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
+    second = line.calls.create(to="+12025550101", from_="+15551239999", twiml=HOLD)
+    assert [c.sid for c in line.calls.list(from_="+15551239999") if c.direction == "outbound-api"] == [second.sid]
+    assert {c.to for c in line.calls.list(to=NUMBER)} == {NUMBER}
+    wait_until(lambda: first.sid in [c.sid for c in line.calls.list(status="in-progress")], what="answered")
+    assert line.calls.list(status="busy") == []
+    outbound = [c.sid for c in line.calls.list() if c.direction == "outbound-api"]
+    assert outbound == [second.sid, first.sid]
+
+
+def test_a_call_moved_on_with_new_twiml_or_a_url(line, voice_app, taskrouter):
+    voice_app.pages["/incoming_call"] = "<Response><Pause length='600'/></Response>"
+    voice_app.pages["/moved"] = "<Response><Say>Moved by URL</Say></Response>"
+    line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
+    callee = wait_until(lambda: [c for c in line.calls.list() if c.direction == "inbound"], what="the call")[0]
+    wait_until(lambda: "pause" in heard(taskrouter, callee.sid), what="the Pause")
+    line.calls(callee.sid).update(twiml="<Response><Say>Moved by TwiML</Say><Pause length='600'/></Response>")
+    line.calls(callee.sid).update(url=voice_app.url("/moved"))
+    wait_until(lambda: line.calls(callee.sid).fetch().status == "completed", what="the end")
+    words = [e["text"] for e in taskrouter.voice.transcript(callee.sid) if e["what"] == "say"]
+    assert words == ["Moved by TwiML", "Moved by URL"]

@@ -478,10 +478,12 @@ class CallsMixin:
             self._heard(row, "queue-full", queue=queue["friendly_name"])
             self._after_enqueue(row, verb, "queue-full", None)
             return
+        position = len(self.members(queue)) + 1
         if task is not None:
-            self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"])
+            self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"],
+                        position=position)
         else:
-            self._heard(row, "enqueue", queue=queue["friendly_name"])
+            self._heard(row, "enqueue", queue=queue["friendly_name"], position=position)
         self._set(row, _task_sid=task["sid"] if task else None, _queue_sid=queue["sid"], _queued=True,
                   _queue_entered_ts=self.clock.now(),
                   _enqueue={"action": verb.action, "method": verb.method, "wait_url": verb.wait_url,
