@@ -10,7 +10,8 @@ import threading
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_data_dir
 from .ensure import stop_running
 from .server import LocalTaskRouter
-from .voice.models import DEFAULT_PHONE_NUMBERS, E164
+from .voice.models import DEFAULT_PHONE_NUMBERS
+from .voice.validators import E164
 
 
 def program_name() -> str:
@@ -80,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(f"Local TaskRouter ready at {router.base_url}/v1 (account {router.account_sid}, "
           f"data in {router.data_dir})", flush=True)
-    stop.wait()
+    # Wake now and then: the OS may deliver SIGTERM to another thread, and then only the main thread's next
+    # bytecode runs the handler; a wait with no timeout would never get there.
+    while not stop.wait(0.2):
+        pass
     router.stop()
     print("Local TaskRouter stopped.", flush=True)
     return 0

@@ -39,6 +39,7 @@ from .twiml import (
     TwimlError,
     parse_twiml,
 )
+from .validators import E164, valid_method, valid_url
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,6 @@ class CallsMixin:
     def create_call(self, account_sid: str, to: str | None, from_: str | None, url: str | None = None,
                     method: str | None = None, twiml: str | None = None, send_digits: str | None = None,
                     timeout: int | None = None) -> Row:
-        from .models import E164, valid_method, valid_url  # same module family; avoids an import cycle
-
         if not to or not from_:
             raise InvalidParameter("To and From are required")
         for name, number in (("To", to), ("From", from_)):
@@ -121,8 +120,6 @@ class CallsMixin:
 
     def update_call(self, account_sid: str, sid: str, status: str | None = None, url: str | None = None,
                     method: str | None = None, twiml: str | None = None) -> Row:
-        from .models import valid_method, valid_url
-
         with self.state.unit():
             row = self.call(account_sid, sid)
             if status is not None:

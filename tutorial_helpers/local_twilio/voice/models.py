@@ -9,30 +9,13 @@ from ..exceptions import Duplicate, InUse, InvalidParameter, NotFound
 from ..taskrouter.state import Row, State, new_sid
 from ..timers import Timers
 from .calls import CallsMixin
+from .validators import E164, valid_method, valid_url
 
 # Fictional numbers (555-0100 to 555-0199 are set aside for fiction): every account gets these.
 DEFAULT_PHONE_NUMBERS = ("+12025550100", "+12025550101", "+12025550102")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-METHODS = ("GET", "POST")
 DEFAULT_QUEUE_SIZE = 100  # Twilio's default MaxSize for a queue
 MAX_QUEUE_SIZE = 5000
 MAX_FRIENDLY_NAME = 64
-
-
-def valid_url(value: str, what: str) -> str | None:
-    """An absolute http(s) URL, or None for an empty value (which clears it)."""
-    if value == "":
-        return None
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-        raise InvalidParameter(f"{what} must be an absolute http(s) URL, got {value[:80]!r}")
-    return value
-
-
-def valid_method(value: str, what: str) -> str:
-    method = value.upper()
-    if method not in METHODS:
-        raise InvalidParameter(f"{what} must be GET or POST, got {value[:20]!r}")
-    return method
 
 
 def friendly_phone_number(number: str) -> str:
