@@ -16,20 +16,24 @@ def local_settings(taskrouter) -> Settings:
     return Settings("local", taskrouter.account_sid, taskrouter.auth_token, None, taskrouter.base_url)
 
 
-@pytest.fixture
-def menu(client, taskrouter, voice_app_factory):
-    """The quickstart's /incoming_call and /enqueue_call, on a number pointed at them."""
-    quickstart = build_quickstart(client)
-    app = voice_app_factory()
+def answer_with_menu(client, app, workflow_sid: str, language: str) -> None:
+    """/incoming_call's menu, and an /enqueue_call that always answers `language`; the number points at them."""
     incoming = VoiceResponse()
     with incoming.gather(numDigits=1, action="/enqueue_call", method="POST", timeout=5) as g:
         g.say("Para Español oprime el uno.", language="es")
     app.pages["/incoming_call"] = str(incoming)
     enqueue = VoiceResponse()
-    with enqueue.enqueue(None, workflowSid=quickstart.workflow_sid) as e:
-        e.task(json.dumps({"selected_language": "es"}))
+    with enqueue.enqueue(None, workflowSid=workflow_sid) as e:
+        e.task(json.dumps({"selected_language": language}))
     app.pages["/enqueue_call"] = str(enqueue)
     client.incoming_phone_numbers.list(phone_number="+12025550100")[0].update(voice_url=app.url("/incoming_call"))
+
+
+@pytest.fixture
+def menu(client, taskrouter, voice_app_factory):
+    """The quickstart's /incoming_call and /enqueue_call, on a number pointed at them."""
+    quickstart = build_quickstart(client)
+    answer_with_menu(client, voice_app_factory(), quickstart.workflow_sid, "es")
     return quickstart
 
 
@@ -89,16 +93,7 @@ def test_the_check_names_the_request_args_trap_and_a_missing_digit(client, local
     phone = Phone(client, local_settings, "+12025550100", poll=False)
     assert "there is no call yet" in str(check_step_04(client, menu, phone, timeout=0))
     # The trap: request.args is empty for a POST, so every caller lands in English.
-    app = voice_app_factory()
-    incoming = VoiceResponse()
-    with incoming.gather(numDigits=1, action="/enqueue_call", method="POST", timeout=5) as g:
-        g.say("Para Español oprime el uno.", language="es")
-    app.pages["/incoming_call"] = str(incoming)
-    english = VoiceResponse()
-    with english.enqueue(None, workflowSid=menu.workflow_sid) as e:
-        e.task(json.dumps({"selected_language": "en"}))
-    app.pages["/enqueue_call"] = str(english)
-    client.incoming_phone_numbers.list(phone_number="+12025550100")[0].update(voice_url=app.url("/incoming_call"))
+    answer_with_menu(client, voice_app_factory(), menu.workflow_sid, "en")
     phone.autopilot("+12025550100", "1")
     wait_until(phone.caller.task_sid, what="the task")
     result = check_step_04(client, menu, phone, timeout=1)
