@@ -37,8 +37,8 @@ def line(client, voice_app):
 
 
 def inbound(client):
-    [call] = [c for c in client.calls.list() if c.direction == "inbound"]
-    return call
+    """The inbound call (the one running the number's Voice URL), once it exists."""
+    return wait_until(lambda: [c for c in client.calls.list() if c.direction == "inbound"], what="the call")[0]
 
 
 def heard(taskrouter, call_sid: str) -> list[str]:
@@ -95,7 +95,7 @@ def test_no_digits_means_no_request_and_the_next_verb_on_the_clock(line, voice_a
         "<Response><Gather numDigits='1' action='/never' timeout='5'><Say>Press one</Say></Gather>"
         "<Say>We did not hear you</Say></Response>")
     caller = line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
-    callee = wait_until(lambda: [c for c in line.calls.list() if c.direction == "inbound"], what="the call")[0]
+    callee = inbound(line)
     wait_until(lambda: "gather" in heard(taskrouter, callee.sid), what="the Gather")
     taskrouter.advance_clock(5)
     assert heard(taskrouter, callee.sid) == ["say", "gather", "gather-timeout", "say", "hangup"]
@@ -118,7 +118,7 @@ def test_pause_redirect_and_hangup_follow_the_clock(line, voice_app, taskrouter)
     voice_app.pages["/incoming_call"] = "<Response><Pause length='10'/><Redirect>/second</Redirect></Response>"
     voice_app.pages["/second"] = "<Response><Say>Second page</Say><Hangup/><Say>never</Say></Response>"
     line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
-    callee = wait_until(lambda: [c for c in line.calls.list() if c.direction == "inbound"], what="the call")[0]
+    callee = inbound(line)
     wait_until(lambda: "pause" in heard(taskrouter, callee.sid), what="the Pause")
     taskrouter.advance_clock(9)
     assert [r["path"] for r in voice_app.requests] == ["/incoming_call"]
@@ -143,7 +143,7 @@ def test_reject_busy_ends_the_call_busy(line, voice_app):
 def test_a_failing_application_ends_the_call_with_the_error_message(line, voice_app, taskrouter, page, code):
     voice_app.pages["/incoming_call"] = page
     line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
-    callee = wait_until(lambda: [c for c in line.calls.list() if c.direction == "inbound"], what="the call")[0]
+    callee = inbound(line)
     transcript = wait_until(lambda: taskrouter.voice.transcript(callee.sid)[-1:] and
                             taskrouter.voice.transcript(callee.sid)[-1]["what"] == "hangup" and
                             taskrouter.voice.transcript(callee.sid), what="the call to end")
@@ -155,7 +155,7 @@ def test_a_failing_application_ends_the_call_with_the_error_message(line, voice_
 def test_an_unreachable_voice_url_is_error_11200(line, taskrouter):
     line.incoming_phone_numbers.list(phone_number=NUMBER)[0].update(voice_url="http://127.0.0.1:9/incoming_call")
     line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
-    callee = wait_until(lambda: [c for c in line.calls.list() if c.direction == "inbound"], what="the call")[0]
+    callee = inbound(line)
     wait_until(lambda: line.calls(callee.sid).fetch().status == "completed", what="the call to end")
     assert taskrouter.voice.transcript(callee.sid)[0]["code"] == 11200
 
@@ -298,7 +298,7 @@ def test_a_call_moved_on_with_new_twiml_or_a_url(line, voice_app, taskrouter):
     voice_app.pages["/incoming_call"] = "<Response><Pause length='600'/></Response>"
     voice_app.pages["/moved"] = "<Response><Say>Moved by URL</Say></Response>"
     line.calls.create(to=NUMBER, from_=CALLER, twiml=HOLD)
-    callee = wait_until(lambda: [c for c in line.calls.list() if c.direction == "inbound"], what="the call")[0]
+    callee = inbound(line)
     wait_until(lambda: "pause" in heard(taskrouter, callee.sid), what="the Pause")
     line.calls(callee.sid).update(twiml="<Response><Say>Moved by TwiML</Say><Pause length='600'/></Response>")
     line.calls(callee.sid).update(url=voice_app.url("/moved"))
