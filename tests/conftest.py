@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, Response, request
+from http_support import Http
 from werkzeug.serving import make_server
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
@@ -154,6 +155,13 @@ class Quickstart:
 @pytest.fixture
 def quickstart(client, callbacks) -> Quickstart:
     return Quickstart(client, callbacks.url())
+
+
+@pytest.fixture
+def http(taskrouter) -> Iterator[Http]:
+    h = Http(taskrouter)
+    yield h
+    h.session.close()
 
 
 @pytest.fixture

@@ -1,18 +1,9 @@
 """Fixtures for the local TaskRouter tests (the shared ones live in tests/conftest.py)."""
 
-from collections.abc import Iterator
 
 import pytest
 import taskrouter_support
-from taskrouter_support import Http
 from werkzeug.serving import BaseWSGIServer
-
-
-@pytest.fixture
-def http(taskrouter) -> Iterator[Http]:
-    h = Http(taskrouter)
-    yield h
-    h.session.close()
 
 
 @pytest.fixture

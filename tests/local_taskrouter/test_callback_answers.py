@@ -25,8 +25,11 @@ ANSWERS = [
     ("JSON array", json_response("[1, 2]"), "pending", 40001, "not a JSON object"),
     ("JSON without instruction", json_response({"foo": 1}), "pending", 40005, "instruction"),
     ("unknown instruction", json_response({"instruction": "bogus"}), "pending", 55555, "bogus"),
-    ("dequeue", json_response({"instruction": "dequeue", "from": "+15550100"}), "pending", 55555, "voice"),
-    ("call", json_response({"instruction": "call", "url": "http://127.0.0.1:9/twiml"}), "pending", 55555, "voice"),
+    # Voice instructions on a Task no call made: refused with the instruction's own code (tests/local_voice).
+    ("dequeue, not a call's Task", json_response({"instruction": "dequeue", "from": "+15550100"}), "pending", 40133,
+     "<Enqueue workflowSid>"),
+    ("call, no contact_uri", json_response({"instruction": "call", "url": "http://127.0.0.1:9/twiml"}), "pending",
+     40110, "contact_uri"),
     ("HTTP 404", json_response({"instruction": "accept"}, status=404), "pending", 11200, "404"),
     ("accept", json_response({"instruction": "accept"}), "accepted", None, ""),
     ("accept, charset", json_response({"instruction": "accept"}, mimetype="application/json; charset=utf-8"),

@@ -139,6 +139,7 @@ class LocalTaskRouter:
         self.dispatcher = Dispatcher(self.backend)
         self.voice = VoiceBackend(self.backend.state, self.clock, self.timers, self._accounts, self.backend,
                                   self.phone_numbers)
+        self.backend.voice = self.voice
         self.voice.seed_numbers()
         self.app = create_app(self.backend, self.voice)
         if self.standalone:

@@ -15,7 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
+from ..exceptions import InvalidParameter, TwilioError
 from ..webhooks import Answer, TooSlow, Unreachable, send
+from .instructions import BASIC, VOICE, from_callback
 from .models import Backend
 from .state import Row
 
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 
 ASSIGNMENT_DEADLINE = 5.0
 EVENT_DEADLINE = 15.0
-VOICE_INSTRUCTIONS = ("dequeue", "call", "redirect", "conference")
 
 # Twilio's codes for what can be wrong with a callback's answer.
 HTTP_RETRIEVAL_FAILURE = 11200
@@ -90,13 +91,7 @@ def interpret(status: int, content_type: str, body: str) -> dict[str, Any] | Non
     instruction = answer.get("instruction")
     if instruction is None:
         raise CallbackProblem(NO_INSTRUCTION, "assignment callback JSON has no 'instruction'")
-    if instruction in VOICE_INSTRUCTIONS:
-        raise CallbackProblem(
-            UNKNOWN_INSTRUCTION,
-            f"instruction {instruction!r} needs Twilio's voice platform, which the local "
-            "TaskRouter does not have; accept or reject the reservation instead",
-        )
-    if instruction not in ("accept", "reject"):
+    if instruction not in BASIC + VOICE:
         raise CallbackProblem(UNKNOWN_INSTRUCTION, f"unknown instruction {instruction!r}")
     return answer
 
@@ -210,15 +205,23 @@ class Dispatcher:
 
     def _apply(self, params: dict, reservation: Row, url: str, answer: dict, status: int,
                body: str) -> None:
+        code = UNKNOWN_INSTRUCTION
         try:
             outcome = self.backend.apply_instruction(
-                params["AccountSid"], params["WorkspaceSid"], reservation["sid"], answer
+                params["AccountSid"], params["WorkspaceSid"], reservation["sid"], from_callback(answer)
             )
-        except Exception as exc:  # e.g. a reject naming an activity that does not exist
+        except TwilioError as exc:
+            # A voice instruction's refusal has its own code (40130 bad post-work activity, 40132 bad from, ...);
+            # a bad parameter of accept or reject is an invalid instruction (55555).
+            if not isinstance(exc, InvalidParameter):
+                code = exc.code
+            outcome = f"instruction refused: {exc.message}"
+        except Exception as exc:
+            log.exception("instruction for %s failed", reservation["sid"])
             outcome = f"instruction refused: {exc}"
-        if outcome not in ("accepted", "rejected"):
+        if outcome.startswith(("instruction refused", "reservation")):
             self.backend.record_alert(
-                params["AccountSid"], params["WorkspaceSid"], UNKNOWN_INSTRUCTION,
+                params["AccountSid"], params["WorkspaceSid"], code,
                 f"instruction {answer.get('instruction')!r} not carried out: {outcome}",
                 url, reservation["sid"], status, body,
             )

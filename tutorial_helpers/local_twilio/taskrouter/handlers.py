@@ -1,9 +1,10 @@
 """One function per endpoint: read params -> one backend call -> render."""
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from ..exceptions import InvalidParameter
 from ..params import param, param_bool, param_int
+from . import instructions
 from .models import Backend, json_object
 from .rendering import (
     account,
@@ -427,13 +428,14 @@ def fetch_worker_reservation(ws: str, worker: str, sid: str) -> Response:
 
 
 def _update_reservation(ws: str, sid: str, task: str | None, worker: str | None) -> Response:
+    name = param("Instruction")
     row = backend().update_reservation(
         account(), ws, sid,
         task_sid=task,
         worker_sid=worker,
         reservation_status=param("ReservationStatus"),
         worker_activity_sid=param("WorkerActivitySid"),
-        instruction=param("Instruction"),
+        instruction=None if name is None else instructions.from_rest(name, request.form.getlist),
         if_match=if_match(),
     )
     return instance(backend(), row, via_worker=worker is not None)

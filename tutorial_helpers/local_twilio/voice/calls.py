@@ -26,6 +26,7 @@ from ..exceptions import InvalidParameter, NotFound, TwilioError
 from ..taskrouter.state import Row, new_sid
 from ..webhooks import Unreachable, send
 from .twiml import (
+    DialQueue,
     Enqueue,
     Gather,
     Hangup,
@@ -58,6 +59,8 @@ class CallsMixin:
 
     def _calls_init(self) -> None:
         self._fetches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-webhook")
+        # Status callbacks and Enqueue actions that only report: one thread, so they arrive in order.
+        self._status_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-status")
         # A call cannot outlive the process that ran it: one still going at start-up ended with it.
         with self.state.unit():
             for row in list(self.state.rows.values()):
@@ -66,12 +69,14 @@ class CallsMixin:
 
     def close_calls(self) -> None:
         self._fetches.shutdown(wait=False, cancel_futures=True)
+        self._status_pool.shutdown(wait=False, cancel_futures=True)
 
     # -------------------------------------------------------------------- the API
 
     def create_call(self, account_sid: str, to: str | None, from_: str | None, url: str | None = None,
                     method: str | None = None, twiml: str | None = None, send_digits: str | None = None,
-                    timeout: int | None = None) -> Row:
+                    timeout: int | None = None, status_callback: str | None = None,
+                    status_callback_method: str | None = None, status_callback_event: list[str] | None = None) -> Row:
         if not to or not from_:
             raise InvalidParameter("To and From are required")
         for name, number in (("To", to), ("From", from_)):
@@ -88,13 +93,22 @@ class CallsMixin:
                 raise InvalidParameter(f"Twiml is not valid TwiML: {exc}", code=exc.code) from None
         if send_digits and any(c not in "0123456789*#w" for c in send_digits):
             raise InvalidParameter(f"SendDigits may hold 0-9, *, # and w, got {send_digits!r}")
+        progress = None
+        if status_callback:
+            events = [e.strip() for e in ",".join(status_callback_event or []).split(",") if e.strip()] or ["completed"]
+            wrong = [e for e in events if e not in ("initiated", "ringing", "answered", "completed")]
+            if wrong:
+                raise InvalidParameter(f"StatusCallbackEvent may be initiated, ringing, answered and completed, "
+                                       f"got {', '.join(wrong)}")
+            progress = {"url": valid_url(status_callback, "StatusCallback"), "events": events,
+                        "method": valid_method(status_callback_method or "POST", "StatusCallbackMethod")}
         ring = RING_TIMEOUT if timeout is None else timeout
         if not 1 <= ring <= 600:
             raise InvalidParameter(f"Timeout must be between 1 and 600 seconds, got {ring}")
         with self.state.unit():
             caller = self._insert_call(account_sid, to, from_, "outbound-api", "queued")
             self.state.update(caller, _url=url, _method=valid_method(method or "POST", "Method"), _twiml=twiml,
-                              _send_digits=send_digits or "")
+                              _send_digits=send_digits or "", _status_callback=progress)
             number = self.number_for(to)
             if number is None:
                 self._after(lambda: self._ring_out(caller["sid"], ring))
@@ -102,6 +116,7 @@ class CallsMixin:
                 callee = self._insert_call(number["account_sid"], to, from_, "inbound", "ringing",
                                            phone_number_sid=number["sid"])
                 self.state.update(caller, _peer=callee["sid"])
+                self._progress(caller, "initiated")
                 self.state.update(callee, _peer=caller["sid"])
                 self._after(lambda: self._answer(caller["sid"], callee["sid"]))
             return dict(caller)
@@ -180,7 +195,19 @@ class CallsMixin:
             "_doc_url": None,
             "_pc": 0,
             "_waiting": None,
+            "_status_callback": self._number_status_callback(phone_number_sid),
         })
+
+    def _number_status_callback(self, number_sid: str | None) -> dict | None:
+        """A number's StatusCallback hears when each call to it completes, as on Twilio."""
+        number = self.state.rows.get(number_sid or "")
+        if number is None or not number["status_callback"]:
+            return None
+        return {"url": number["status_callback"], "method": number["status_callback_method"], "events": ["completed"]}
+
+    def _log_webhook_problem(self, call_sid: str, url: str, problem: object) -> None:
+        # The call is over or moving on: nothing is left to play an error to.
+        log.warning("call %s: %s: %s", call_sid, url, problem)
 
     def _set(self, row: Row, **changes: Any) -> None:
         self.state.update(row, _updated_ts=self.clock.now(), **changes)
@@ -216,7 +243,9 @@ class CallsMixin:
             caller = self.state.rows[caller_sid]
             if caller["status"] in ENDED:
                 return
+            self._progress(caller, "initiated")
             self._set(caller, status="ringing")
+            self._progress(caller, "ringing")
             token = self._wait(caller, "ringing")
         due = self.clock.now() + ring
 
@@ -234,8 +263,10 @@ class CallsMixin:
             if caller["status"] in ENDED or callee["status"] in ENDED:
                 return
             now = self.clock.now()
+            self._progress(caller, "ringing")
             for row in (caller, callee):
                 self._set(row, status="in-progress", _start_ts=now)
+            self._progress(caller, "answered")
             number = self.state.rows[callee["phone_number_sid"]]
             if number["voice_url"]:
                 self._fetch(callee, number["voice_url"], number["voice_method"], {})
@@ -268,14 +299,17 @@ class CallsMixin:
     def _end(self, row: Row, status: str, why: str) -> None:
         if row["status"] in ENDED:
             return
+        was = row["status"]
         if row.get("_queued"):
             self._left_queue(row, "hangup")
         now = self.clock.now()
         self._heard(row, "hangup", reason=why)
         self._set(row, status=status, _end_ts=now, _waiting=None, _wait_token=row.get("_wait_token", 0) + 1)
+        self._progress(row, "completed")
         peer = self.state.rows.get(row.get("_peer") or "")
         if peer is not None and peer["status"] not in ENDED:
             self._end(peer, "completed" if peer["status"] == "in-progress" else "canceled", "the other side hung up")
+        self._leg_over(row, was)
 
     def _fail(self, row: Row, code: int, why: str) -> None:
         """Twilio's answer to a call whose application failed: a message, then the end of the call."""
@@ -394,6 +428,9 @@ class CallsMixin:
                 continue  # outside a queue, <Leave> does nothing
             elif isinstance(verb, Enqueue):
                 self._enqueue(row, verb)
+                return
+            elif isinstance(verb, DialQueue):
+                self._dial_queue(row, verb)
                 return
 
     def _resume(self, row: Row) -> None:
@@ -559,7 +596,7 @@ class CallsMixin:
             def tell() -> None:
                 try:
                     send(method, action, params, auth_token, WEBHOOK_DEADLINE)
-                except Unreachable as exc:  # the call is over: nothing to play an error to
-                    log.warning("call %s: Enqueue action %s: %s", row["sid"], action, exc)
+                except Unreachable as exc:
+                    self._log_webhook_problem(row["sid"], action, exc)
 
-            self._after(lambda: self._fetches.submit(tell))
+            self._after(lambda: self._status_pool.submit(tell))

@@ -1,6 +1,6 @@
 """One function per 2010-04-01 endpoint: read params -> one backend call -> render."""
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 
 from ..exceptions import InvalidParameter, NotFound
 from ..params import param, param_int
@@ -80,6 +80,8 @@ def create_call(account_sid: str) -> Response:
     row = voice().create_call(
         account(account_sid), param("To"), param("From"), url=param("Url"), method=param("Method"),
         twiml=param("Twiml"), send_digits=param("SendDigits"), timeout=param_int("Timeout"),
+        status_callback=param("StatusCallback"), status_callback_method=param("StatusCallbackMethod"),
+        status_callback_event=request.form.getlist("StatusCallbackEvent"),
     )
     return reply(render_call(row), 201)
 
@@ -140,3 +142,24 @@ def call_transcript(sid: str) -> Response:
     return reply({"call_sid": sid, "status": row["status"], "waiting": row.get("_waiting"),
                   "task_sid": row.get("_task_sid"), "peer_call_sid": row.get("_peer"),
                   "transcript": voice().transcript(sid)})
+
+
+def answer_call(sid: str) -> Response:
+    """POST /_local/Calls/{sid}/Answer: the softphone the call rings picks up."""
+    return reply({"call_sid": sid, "status": voice().answer(g.account_sid, sid)["status"]})
+
+
+def decline_call(sid: str) -> Response:
+    """POST /_local/Calls/{sid}/Decline: the softphone the call rings declines it (the call ends busy)."""
+    return reply({"call_sid": sid, "status": voice().decline(g.account_sid, sid)["status"]})
+
+
+def register_softphone() -> Response:
+    """POST /_local/Softphones: a softphone at Address (client:alice, +1..., sip:...), made once."""
+    row = voice().register_softphone(g.account_sid, param("Address") or "", param("FriendlyName"))
+    return reply({"address": row["address"], "friendly_name": row["friendly_name"]}, 201)
+
+
+def softphone(address: str) -> Response:
+    """GET /_local/Softphones/{address}: the calls ringing or talking there, with their Task."""
+    return reply(voice().softphone_view(g.account_sid, address))

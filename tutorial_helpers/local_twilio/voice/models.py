@@ -9,6 +9,7 @@ from ..exceptions import Duplicate, InUse, InvalidParameter, NotFound
 from ..taskrouter.state import Row, State, new_sid
 from ..timers import Timers
 from .calls import CallsMixin
+from .instructions import InstructionsMixin
 from .validators import E164, valid_method, valid_url
 
 # Fictional numbers (555-0100 to 555-0199 are set aside for fiction): every account gets these.
@@ -24,8 +25,8 @@ def friendly_phone_number(number: str) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if digits else number
 
 
-class VoiceBackend(CallsMixin):
-    """IncomingPhoneNumbers, Keys and Calls of every account the server knows."""
+class VoiceBackend(InstructionsMixin, CallsMixin):
+    """IncomingPhoneNumbers, Keys, Queues and Calls of every account, and the voice instructions TaskRouter gives."""
 
     def __init__(self, state: State, clock: Clock, timers: Timers, accounts: dict[str, str],
                  taskrouter: Any, phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS):

@@ -100,7 +100,17 @@ class Enqueue:
     task: TaskSpec | None = None
 
 
-Verb = Say | Play | Pause | Gather | Redirect | Hangup | Reject | Leave | Enqueue
+@dataclass(frozen=True)
+class DialQueue:
+    """`<Dial><Queue reservationSid=...>`: take the caller a TaskRouter reservation waits for."""
+
+    name: str | None
+    reservation_sid: str | None = None
+    post_work_activity_sid: str | None = None
+    url: str | None = None
+
+
+Verb = Say | Play | Pause | Gather | Redirect | Hangup | Reject | Leave | Enqueue | DialQueue
 
 
 def parse_twiml(text: str, document_url: str) -> list[Verb]:
@@ -163,6 +173,8 @@ def _verb(element: ElementTree.Element, base: str) -> Verb:
         return Reject(reason)
     if tag == "Enqueue":
         return _enqueue(element, reader)
+    if tag == "Dial":
+        return _dial(element, base)
     raise TwimlError(12200, f"<{tag}> is not a TwiML verb the local voice side runs")
 
 
@@ -189,6 +201,24 @@ def _enqueue(element: ElementTree.Element, reader: _Attributes) -> Enqueue:
         wait_url_method=reader.method("waitUrlMethod"),
         task=task,
     )
+
+
+def _dial(element: ElementTree.Element, base: str) -> DialQueue:
+    nouns = list(element)
+    if len(nouns) != 1 or nouns[0].tag != "Queue" or _text(element):
+        raise TwimlError(12200, "the local voice side runs <Dial> only with one <Queue> inside "
+                                "(<Dial><Queue reservationSid=\"WR...\"/></Dial>)")
+    queue = nouns[0]
+    _no_children(queue)
+    reader = _Attributes(queue, base)
+    reservation_sid = reader.optional("reservationSid")
+    if reservation_sid is not None and not (reservation_sid.startswith("WR") and len(reservation_sid) == 34):
+        raise TwimlError(12200, f"<Queue reservationSid> must be a Reservation SID (WR...), got {reservation_sid!r}")
+    if reservation_sid is None:
+        raise TwimlError(12200, "<Dial><Queue> needs reservationSid: the local voice side bridges TaskRouter "
+                                "reservations, not plain named queues")
+    return DialQueue(_text(queue) or None, reservation_sid, reader.optional("postWorkActivitySid"),
+                     reader.url("url", default=None))
 
 
 def _task(element: ElementTree.Element, reader: _Attributes) -> TaskSpec:

@@ -26,4 +26,8 @@ URLS = [
     (f"{ACCOUNT}/Keys/<sid>.json", ["DELETE"], h.delete_key),
     ("/_local/Calls/<sid>/Digits", ["POST"], h.press_digits),
     ("/_local/Calls/<sid>/Transcript", ["GET"], h.call_transcript),
+    ("/_local/Calls/<sid>/Answer", ["POST"], h.answer_call),
+    ("/_local/Calls/<sid>/Decline", ["POST"], h.decline_call),
+    ("/_local/Softphones", ["POST"], h.register_softphone),
+    ("/_local/Softphones/<path:address>", ["GET"], h.softphone),
 ]

@@ -39,6 +39,8 @@ class BackendBase:
     # Set by the server: dispatcher.assignment(workflow, reservation, params) / .event(workspace, event)
     on_assignment: Callable[[Row, Row, dict], None]
     on_event: Callable[[Row, Row], None]
+    # Set by the server: the voice side, which carries out dequeue, call, redirect and conference.
+    voice: Any
 
     def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
         self.state = State(store)
@@ -47,6 +49,7 @@ class BackendBase:
         self.accounts = accounts
         self.on_assignment = lambda *a: None
         self.on_event = lambda *a: None
+        self.voice = None
 
     def now(self) -> float:
         return self.clock.now()

@@ -17,7 +17,8 @@ before the reservation moved her to the queue's ReservationActivity.
 
 import logging
 
-from ...exceptions import IllegalTransition, InvalidParameter, NotFound
+from ...exceptions import IllegalTransition, InvalidParameter, NotFound, TwilioError
+from ..instructions import UNKNOWN_INSTRUCTION, Instruction
 from ..state import Row, new_sid
 from .base import (
     MAX_ASSIGNMENT_ATTEMPTS,
@@ -112,7 +113,7 @@ class ReservationsMixin(BackendBase):
         worker_sid: str | None = None,
         reservation_status: str | None = None,
         worker_activity_sid: str | None = None,
-        instruction: str | None = None,
+        instruction: Instruction | None = None,
         if_match: str | None = None,
     ) -> Row:
         with self.state.unit():
@@ -122,14 +123,12 @@ class ReservationsMixin(BackendBase):
             activity = None
             if worker_activity_sid is not None:
                 activity = self._activity(ws, worker_activity_sid, "WorkerActivitySid")
+            if instruction is not None and instruction.is_voice:
+                self._require_pending(res)
+                self._voice_instruction(ws, res, instruction)
+                return dict(res)
             if instruction is not None:
-                if instruction not in ("accept", "reject"):
-                    raise InvalidParameter(
-                        f"Instruction {instruction!r} is not supported by the local TaskRouter: "
-                        "voice instructions (dequeue, call, redirect, conference) need Twilio's "
-                        "voice platform; use ReservationStatus=accepted or rejected"
-                    )
-                reservation_status = {"accept": "accepted", "reject": "rejected"}[instruction]
+                reservation_status = {"accept": "accepted", "reject": "rejected"}[instruction.name]
             if reservation_status is None:
                 raise InvalidParameter("ReservationStatus or Instruction is required")
             task = self.state.rows[res["task_sid"]]
@@ -155,6 +154,17 @@ class ReservationsMixin(BackendBase):
                     f"got {reservation_status!r}"
                 )
             return dict(res)
+
+    def _voice_instruction(self, ws: Row, res: Row, instruction: Instruction) -> None:
+        """dequeue, call, redirect, conference: carried out by the voice side, in this unit of work."""
+        if self.voice is None:
+            raise TwilioError(
+                f"instruction {instruction.name!r} needs the local voice side, which this TaskRouter runs without",
+                code=UNKNOWN_INSTRUCTION,
+            )
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        self.voice.carry_out(instruction, ws, task, worker, res)
 
     @staticmethod
     def _require_pending(res: Row) -> None:
@@ -191,6 +201,7 @@ class ReservationsMixin(BackendBase):
         data = self.reservation_data(task, worker, res)
         self._event(ws, "reservation.rejected", res,
                     f"Reservation {res['sid']} rejected by Worker {worker['friendly_name']}", data)
+        self._voice_leg_over(res)
         if activity is not None:
             self._set_activity(ws, worker, activity)
         elif not keep_activity:
@@ -220,6 +231,7 @@ class ReservationsMixin(BackendBase):
         worker = self.state.rows[res["worker_sid"]]
         self._bump(res, reservation_status=status, _timeout_at=None)
         self._event(ws, event, res, f"Reservation {res['sid']} {status}", self.reservation_data(task, worker, res))
+        self._voice_leg_over(res)
         self._back_where_she_was(ws, res, worker)
         if reoffer and worker["available"]:
             self._offer_worker(worker)
@@ -248,8 +260,11 @@ class ReservationsMixin(BackendBase):
                 if worker and worker["available"]:
                     self._offer_worker(worker)
 
-    def apply_instruction(self, account_sid: str, ws_sid: str, res_sid: str, answer: dict) -> str:
-        """Carry out an assignment callback's answer; returns what happened, for the log."""
+    def apply_instruction(self, account_sid: str, ws_sid: str, res_sid: str, instruction: Instruction) -> str:
+        """Carry out an assignment callback's answer; returns what happened, for the log.
+
+        A refused voice instruction raises its TwilioError (40130, 40132, ...) and changes nothing.
+        """
         with self.state.unit():
             res = self.state.rows.get(res_sid)
             if res is None or res["workspace_sid"] != ws_sid:
@@ -257,15 +272,62 @@ class ReservationsMixin(BackendBase):
             if res["reservation_status"] != "pending":
                 return f"reservation already {res['reservation_status']}"
             ws = self.state.rows[ws_sid]
-            instruction = answer["instruction"]
-            if instruction == "accept":
+            if instruction.is_voice:
+                self._voice_instruction(ws, res, instruction)
+                return instruction.name
+            if instruction.name == "accept":
                 self._accept(ws, res, None)
                 return "accepted"
             activity = None
-            if answer.get("activity_sid"):
-                activity = self._activity(ws, answer["activity_sid"], "activity_sid")
+            if instruction.params.get("activity_sid"):
+                activity = self._activity(ws, instruction.params["activity_sid"], "activity_sid")
             self._reject(ws, res, activity)
             return "rejected"
+
+    # -- what a voice instruction's call does to the reservation (called by the voice side) -------------
+
+    def accept_for_call(self, res_sid: str) -> bool:
+        """A voice instruction accepts (the worker answered, or `accept` was true). False if it no longer can."""
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None:
+                return False
+            if res["reservation_status"] == "pending":
+                self._accept(self.state.rows[res["workspace_sid"]], res, None)
+                return True
+            return res["reservation_status"] == "accepted"
+
+    def call_unanswered(self, res_sid: str, outcome: str) -> None:
+        """The worker's phone did not take the call: declined or failed is a rejection, no answer a timeout."""
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None or res["reservation_status"] != "pending":
+                return
+            ws = self.state.rows[res["workspace_sid"]]
+            if outcome == "timeout":
+                self._time_out(ws, res)
+            else:
+                self._reject(ws, res, None)
+
+    def call_finished(self, res_sid: str, post_work_activity_sid: str | None) -> None:
+        """The worker's call ended after it was bridged: the task wraps up, the worker goes to post-work."""
+        with self.state.unit():
+            res = self.state.rows.get(res_sid)
+            if res is None:
+                return
+            ws = self.state.rows[res["workspace_sid"]]
+            task = self.state.rows.get(res["task_sid"])
+            if task is not None and task["assignment_status"] == "assigned":
+                self._change_status(ws, task, "wrapping", None)
+            worker = self.state.rows.get(res["worker_sid"])
+            activity = self.state.rows.get(post_work_activity_sid or "")
+            if worker is not None and activity is not None and activity["_kind"] == "activity":
+                self._set_activity(ws, worker, activity)
+
+    def _voice_leg_over(self, res: Row) -> None:
+        """A reservation that had a phone ringing ended some other way: the phone stops ringing."""
+        if self.voice is not None and res.get("_voice_leg"):
+            self.voice.reservation_over(res)
 
     def _reservation_timed_out(self, ws_sid: str, res_sid: str) -> None:
         with self.state.unit():
@@ -274,17 +336,20 @@ class ReservationsMixin(BackendBase):
                 return
             if res["_timeout_at"] is None or res["_timeout_at"] > self.now():
                 return
-            ws = self.state.rows[ws_sid]
-            task = self.state.rows[res["task_sid"]]
-            worker = self.state.rows[res["worker_sid"]]
-            self._bump(res, reservation_status="timeout", _timeout_at=None)
-            data = self.reservation_data(task, worker, res)
-            self._event(ws, "reservation.timeout", res,
-                        f"Reservation {res_sid} timed out for Worker {worker['friendly_name']}", data)
-            timeout_activity = self.state.rows.get(ws["timeout_activity_sid"] or "")
-            if timeout_activity is not None:
-                self._set_activity(ws, worker, timeout_activity)
-            self._after_reservation_ended(ws, task, worker)
+            self._time_out(self.state.rows[ws_sid], res)
+
+    def _time_out(self, ws: Row, res: Row) -> None:
+        task = self.state.rows[res["task_sid"]]
+        worker = self.state.rows[res["worker_sid"]]
+        self._bump(res, reservation_status="timeout", _timeout_at=None)
+        data = self.reservation_data(task, worker, res)
+        self._event(ws, "reservation.timeout", res,
+                    f"Reservation {res['sid']} timed out for Worker {worker['friendly_name']}", data)
+        self._voice_leg_over(res)
+        timeout_activity = self.state.rows.get(ws["timeout_activity_sid"] or "")
+        if timeout_activity is not None:
+            self._set_activity(ws, worker, timeout_activity)
+        self._after_reservation_ended(ws, task, worker)
 
     def _resume_reservation_timer(self, res: Row) -> None:
         if res["reservation_status"] == "pending" and res.get("_timeout_at"):
