@@ -30,6 +30,7 @@ ORDER = [
     "02_accept_through_rest.ipynb",
     "03_accept_with_instruction.ipynb",
     "04_tasks_from_phone_calls.ipynb",
+    "05_dequeue_a_call.ipynb",
 ]
 CELL_TIMEOUT = 60
 AMBIENT = (
@@ -41,8 +42,10 @@ SECRETS = (
     base64.b64encode(f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}".encode()).decode(),
 )
 
-# Notebooks where the learner clicks Alice -> Idle, so a headless run inserts the click.
-CLICKED = {"02_accept_through_rest.ipynb", "03_accept_with_instruction.ipynb", "04_tasks_from_phone_calls.ipynb"}
+# Where the learner acts (clicks Alice -> Idle, dials and presses 1, answers Alice's phone), so a headless run
+# inserts the same action: how many places, by notebook.
+CLICKED = {"02_accept_through_rest.ipynb": 1, "03_accept_with_instruction.ipynb": 1,
+           "04_tasks_from_phone_calls.ipynb": 1, "05_dequeue_a_call.ipynb": 3}
 
 # Printed by a probe cell appended to notebook 03, after everything else ran in its kernel.
 PROBE = """
@@ -71,7 +74,7 @@ def local_tutorial(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
 def execute(name: str, *, twice: bool = False, probe: str | None = None) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in a fresh kernel; `twice` runs every code cell twice in a row."""
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    assert add_autopilot(nb) == (1 if name in CLICKED else 0), f"{name}: where does the learner click?"
+    assert add_autopilot(nb) == CLICKED.get(name, 0), f"{name}: where does the learner click?"
     client = NotebookClient(
         nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     )
@@ -148,6 +151,9 @@ def test_notebooks_in_order_end_with_the_task_assigned_and_alice_busy(local_tuto
             assert_seed_step_done(local_tutorial, result)
         if name.startswith("04"):
             assert "Correct" in output_text(nb) and "the call made Task" in output_text(nb)
+        if name.startswith("05"):
+            assert "Correct" in output_text(nb) and "moved her to WrapUp" in output_text(nb)
+            assert "5. The caller hangs up: Task wrapping, Alice WrapUp." in output_text(nb)
     workspaces = local_tutorial.client().taskrouter.v1.workspaces.list()
     assert [w.friendly_name for w in workspaces] == ["TaskRouter Quickstart"]
 

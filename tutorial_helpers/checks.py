@@ -61,6 +61,12 @@ HEADINGS: dict[str, dict[str, str]] = {
         "app": "1. Your web app answers the call",
         "call": "4. Call, and press 1",
     },
+    "05_dequeue_a_call.ipynb": {
+        "phone": "1. Give Alice a phone",
+        "route": "2. Answer the assignment callback with `dequeue`",
+        "call": "3. Call, and press 1",
+        "idle": "4. Alice goes Idle, and her phone rings",
+    },
     STEP_03: {
         "offline": "1. Alice in a non-available Activity",
         "task": "2. Create another Task",
@@ -538,3 +544,93 @@ def check_step_04(client: Client, quickstart: QuickstartWorkspace, phone: Any, *
                            f"queue, with the caller's number ({attributes['from']}) in its attributes.", seen), True
 
     return _wait(evaluate, timeout)
+
+
+# ---------------------------------------------------------------------------------- 05
+
+STEP_05 = "05_dequeue_a_call.ipynb"
+# What each refusal of a dequeue means for this notebook's code.
+DEQUEUE_HINTS = {
+    "40130": "post_work_activity_sid must be the SID of an Activity of this workspace (WrapUp's).",
+    "40131": "Alice needs a contact_uri attribute (her phone), or the instruction a 'to'.",
+    "40132": "'from' must be a phone number of your account: the number the caller dialed is one.",
+    "40133": "the Task must come from a call (<Enqueue workflowSid>) whose caller is still waiting.",
+    "40134": "status_callback_events must list initiated, ringing, answered or completed.",
+}
+
+
+def check_step_05(client: Client, quickstart: QuickstartWorkspace, phone: Any, alice_phone: Any, *,
+                  post_work_activity: str = "WrapUp", timeout: float = 5.0) -> CheckResult:
+    """Step 05: the call was dequeued to Alice's phone, she answered, the call ended, she is wrapping up."""
+    title = "dequeue a call to a worker"
+    caller = phone.find_caller()
+    task_sid = caller.task_sid() if caller is not None else None
+    if task_sid is None:
+        return CheckResult(False, title, "there is no Task from a call yet.", [],
+                           [f"Call and press 1 on the phone ({again_from(STEP_05, 'call')})."])
+    ws = client.taskrouter.v1.workspaces(quickstart.workspace_sid)
+
+    def evaluate() -> tuple[CheckResult, bool]:
+        task = ws.tasks(task_sid).fetch()
+        reservations = sorted(ws.tasks(task_sid).reservations.list(), key=lambda r: r.date_created)
+        alice = ws.workers(quickstart.workers["Alice"]).fetch()
+        contact_uri = json.loads(alice.attributes or "{}").get("contact_uri")
+        seen = [f"Task {task.sid}: {task.assignment_status}", f"Alice: {alice.activity_name}, "
+                f"contact_uri {contact_uri!r}"]
+        seen += [f"Reservation {r.sid}: {r.reservation_status}" for r in reservations]
+        if not contact_uri:
+            return CheckResult(False, title, "Alice has no contact_uri: TaskRouter does not know which phone "
+                               "to ring.", seen, [f"{again_from(STEP_05, 'phone')}."]), True
+        refused = _dequeue_alerts(client, quickstart, [r.sid for r in reservations])
+        if refused and task.assignment_status in ("pending", "reserved"):
+            code, text = refused[-1]
+            return CheckResult(False, title, f"TaskRouter refused your instruction (error {code}).", [*seen, text],
+                               [DEQUEUE_HINTS.get(code, "Read the error above."),
+                                f"Fix the route, then {again_from(STEP_05, 'route')}."]), True
+        if task.assignment_status == "canceled":
+            return CheckResult(False, title, "the caller hung up before Alice answered, so the Task was canceled.",
+                               seen, [f"Call again: {again_from(STEP_05, 'call')}."]), True
+        if task.assignment_status == "pending":
+            if alice.activity_name == "Offline":
+                return CheckResult(False, title, "Alice is Offline, so nobody is reserved for the Task.", seen,
+                                   [f"Click Idle on Alice's row ({again_from(STEP_05, 'idle')})."]), True
+            hint = "Did Alice decline, or not answer? The caller still waits: set Alice Idle again."
+            return CheckResult(False, title, "the Task is waiting for a worker.", seen, [hint]), False
+        if task.assignment_status == "reserved":
+            ringing = alice_phone.current("ringing") if not alice_phone.real else None
+            if ringing is not None:
+                return CheckResult(False, title, "Alice's phone is ringing: answer it.", seen, []), True
+            return CheckResult(False, title, "Alice is reserved, but her phone is not ringing yet.", seen,
+                               ["Does /assignment_callback answer {\"instruction\": \"dequeue\", ...}? The "
+                                f"callback log shows its answer ({again_from(STEP_05, 'route')})."]), False
+        if task.assignment_status == "assigned":
+            return CheckResult(False, title, "Alice answered and is talking to the caller: now hang up.", seen,
+                               ["Press Hang up on either phone (or run the hang-up cell)."]), False
+        if alice.activity_name != post_work_activity:
+            return CheckResult(False, title, f"the call ended, but Alice is {alice.activity_name}, not "
+                               f"{post_work_activity}.", seen,
+                               ["The dequeue instruction's post_work_activity_sid says where Alice goes after "
+                                f"the call: {again_from(STEP_05, 'route')}."]), True
+        return CheckResult(True, title, f"TaskRouter rang Alice at {contact_uri}, bridged her to the caller, and "
+                           f"when the call ended moved her to {post_work_activity}; the Task is "
+                           f"{task.assignment_status}.", seen), True
+
+    try:
+        return _wait(evaluate, timeout)
+    except TwilioException as exc:
+        return _api_failure(title, exc)
+
+
+def _dequeue_alerts(client: Client, quickstart: QuickstartWorkspace, reservation_sids: list[str]) -> list[tuple]:
+    """(code, text) of the local TaskRouter's refusals of these reservations' instructions, oldest first (local
+    mode only)."""
+    base = client.taskrouter.base_url
+    if "twilio.com" in base or not reservation_sids:
+        return []
+    try:
+        answer = requests.get(f"{base}/_local/Alerts", params={"WorkspaceSid": quickstart.workspace_sid},
+                              auth=(client.username, client.password), timeout=5)
+        alerts = answer.json().get("alerts", []) if answer.ok else []
+    except (requests.RequestException, ValueError):
+        return []
+    return [(a.get("error_code"), a.get("alert_text")) for a in alerts if a.get("resource_sid") in reservation_sids]

@@ -1,9 +1,9 @@
 """Running the notebooks with nobody at the keyboard: the tests and `make bench`.
 
-Where the learner clicks Alice -> Idle, or dials and presses 1, a headless run
+Where the learner clicks Alice -> Idle, dials and presses 1, or answers Alice's phone, a headless run
 needs a cell that does it for her. The notebooks carry no such cell, so they
 read as the learner's own code; `add_autopilot` inserts one after each cell
-that builds the worker controls or the phone, the way the tests append their
+that builds the worker controls or a phone, the way the tests append their
 probe cells.
 """
 
@@ -20,6 +20,8 @@ CLICKS = [
     (re.compile(r"^(\w+)\s*=\s*WorkerActivityControls\(", re.MULTILINE), "{name}.autopilot({worker!r}, {activity!r})"),
     # `phone = Phone(client, settings, number)`: call the number shown and press 1.
     (re.compile(r"^(\w+)\s*=\s*Phone\(", re.MULTILINE), "{name}.autopilot({name}.number.value, {digits!r})"),
+    # `alice_phone = Softphone(client, settings)`: answer the next call that rings there.
+    (re.compile(r"^(\w+)\s*=\s*Softphone\(", re.MULTILINE), "{name}.autopilot()"),
 ]
 
 

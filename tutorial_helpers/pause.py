@@ -73,3 +73,35 @@ def pause_for_call(phone: Any, digits: str = "1", wait: float = 5.0) -> None:
     ))
     display(phone)
     raise YourTurn(f"call the number, press {digits} on the phone, then {CONTINUE}.")
+
+
+def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
+    """Carry on once the worker's phone is (or was) in a call bridged to the caller; else stop Run All.
+
+    A phone that rings is given `wait` seconds: after Run All, the learner (or a headless run) answers it.
+    """
+    if softphone.real:
+        print(f"Answer your real phone when it rings ({softphone.address}); the cells below then follow the Task.")
+        return
+    deadline = time.monotonic() + wait
+    while True:
+        call = softphone.current()
+        if call is not None and (call["bridged"] or (call.get("reservation") or {}).get("status") in (
+                "accepted", "wrapping", "completed")):
+            print(f"{softphone.name} answered: her call {call['call_sid']} is bridged to the caller. "
+                  "On to the next cell.")
+            return
+        if call is None or call["status"] != "ringing" or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    ringing = call is not None and call["status"] == "ringing"
+    what = (f"{html.escape(softphone.name)}'s phone is ringing: press <b>Answer</b>" if ringing else
+            f"When {html.escape(softphone.name)}'s phone rings, press <b>Answer</b>")
+    display(HTML(
+        "<div class='tr-pause' style='border-left:4px solid #1976d2; background:#e3f2fd; padding:8px 12px; "
+        "margin:4px 0'>"
+        f"<b>Your turn.</b> {what} (here, or above). Then click this cell and choose <b>{CONTINUE}</b>."
+        "</div>"
+    ))
+    display(softphone)
+    raise YourTurn(f"answer {softphone.name}'s phone, then {CONTINUE}.")

@@ -408,12 +408,14 @@ class TaskStatusView(_LiveBox):
         task_sid: str,
         workers: Iterable[str] = ("Alice", "Bob"),
         *,
+        events: bool = False,
         interval: float | None = None,
         poll: bool = True,
     ) -> None:
         self.client = client
         self.quickstart = quickstart
         self.task_sid = task_sid
+        self.show_events = events
         self.worker_names = list(workers)
         self._ws = clone_client(client).taskrouter.v1.workspaces(quickstart.workspace_sid)
         self._snapshot: tuple | None = None
@@ -491,6 +493,11 @@ class TaskStatusView(_LiveBox):
         for name in self.worker_names:
             activity = s["workers"].get(name, "(missing)")
             rows.append((name, f"<b><span class='tr-activity-{name.lower()}'>{html.escape(activity)}</span></b>"))
+        if self.show_events:
+            # Newest first from the API; ties in milliseconds keep that order, reversed.
+            ordered = [e for _, e in sorted(enumerate(self._events), key=lambda p: (_event_ms(p[1]), -p[0]))]
+            lines = [html.escape(e.event_type) for e in ordered if e.event_type.startswith(("task.", "reservation."))]
+            rows.append(("Events", f"<span class='tr-events'>{'<br>'.join(lines[-8:]) or 'none yet'}</span>"))
         table = "".join(
             f"<tr><td style='padding-right:1em'>{label}</td><td>{value}</td></tr>" for label, value in rows
         )
