@@ -257,6 +257,14 @@ def _describe(entry: dict[str, Any]) -> str:
                 f"position {entry.get('position', 1)}")
     if what == "hold-music":
         return "hold music, waiting for an agent"
+    if what == "bridged":
+        return f"<b>connected</b> to {html.escape(entry.get('with_', ''))}"
+    if what == "unbridged":
+        return f"disconnected: {html.escape(entry.get('reason', ''))}"
+    if what == "redirected":
+        return "taken out of the queue by a redirect"
+    if what == "alone":
+        return "alone in the conference: the other side left"
     if what == "error":
         return f"<span style='color:#b00'>error {entry['code']}: {html.escape(entry['text'])}</span>"
     if what == "hangup":

@@ -65,6 +65,7 @@ EVENT_STATUS = {
     "task.completed": "completed",
 }
 TERMINAL = ("canceled", "completed")
+TWILIO_DEFAULT_ACTIVITIES = ("Available", "Unavailable")  # with Offline, what every new Workspace starts with
 # Shown by the frontend alone: after a restart, nothing in Python can update these widgets.
 STYLE = """<style>
 .tr-live.jupyter-widgets-disconnected::after {
@@ -293,10 +294,10 @@ class WorkerActivityControls(_LiveBox):
         self._start_polling(client, interval, poll)
 
     def _legend(self) -> str:
-        names = [n for n in self.activity_sids if n not in ACTIVITIES]
+        # Twilio creates these with every Workspace; the quickstart uses Idle and Offline instead.
+        names = [n for n in self.activity_sids if n in TWILIO_DEFAULT_ACTIVITIES]
         if not names:
             return ""
-        # Twilio creates these with every Workspace; the quickstart uses Idle and Offline instead.
         return (f"<small><i>{' and '.join(html.escape(n) for n in names)}: activities every new Workspace "
                 "starts with; the quickstart does not use them.</i></small>")
 

@@ -232,3 +232,56 @@ def test_a_phone_call_makes_the_spanish_task(page: Page, jupyter_lab, taskrouter
     tasks, _alice = quickstart_state(taskrouter)
     spanish = [t for t in tasks if json.loads(t.attributes).get("selected_language") == "es"]
     assert spanish and spanish[-1].task_queue_friendly_name == "Customer Care Requests - Spanish"
+
+
+def test_a_call_is_dequeued_to_alices_phone(page: Page, jupyter_lab, taskrouter, screenshot_dir: Path):
+    """Notebook 05's whole scene: call and press 1, Alice -> Idle, her phone rings, answer, bridged, hang up,
+    WrapUp."""
+    open_and_run_all(page, jupyter_lab, "05_dequeue_a_call.ipynb")
+    pause = code_cell(page, "pause_for_call(")
+    expect(pause.locator(".tr-pause")).to_contain_text("Your turn.", timeout=WIDGET_TIMEOUT_MS)
+    phone = pause.locator(".tr-phone").first
+    phone.locator("button", has_text="Call").first.click()
+    screen = phone.locator(".tr-phone-screen")
+    expect(screen).to_contain_text("waiting for keys", timeout=WIDGET_TIMEOUT_MS)
+    phone.get_by_role("button", name="1", exact=True).click()
+    expect(screen).to_contain_text("Customer Care Requests - Spanish", timeout=WIDGET_TIMEOUT_MS)
+    pause.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "05_called.png"), full_page=False)
+
+    run_from(page, "pause_for_call(")
+    expect(code_cell(page, "pause_for_click(").locator(".tr-pause")).to_contain_text(
+        "Your turn.", timeout=WIDGET_TIMEOUT_MS)
+    click_idle_for_alice(page)
+    # The scene above the pause: the caller, Alice's phone ringing, the Task reserved.
+    scene = code_cell(page, "TaskStatusView(")
+    alice_phone = scene.locator(".tr-softphone").first
+    expect(alice_phone.locator(".tr-softphone-status")).to_have_text("ringing", timeout=WIDGET_TIMEOUT_MS)
+    expect(alice_phone).to_contain_text("call from +12025550100")
+    expect(scene.locator(".tr-reservation-status")).to_have_text("pending", timeout=WIDGET_TIMEOUT_MS)
+    alice_phone.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "05_ringing.png"), full_page=False)
+
+    run_from(page, "pause_for_click(")
+    answer_pause = code_cell(page, "pause_for_answer(")
+    expect(answer_pause.locator(".tr-pause")).to_contain_text("phone is ringing", timeout=WIDGET_TIMEOUT_MS)
+    answer_pause.locator(".tr-softphone").get_by_role("button", name="Answer").click()
+    expect(alice_phone.locator(".tr-softphone-status")).to_have_text("talking", timeout=WIDGET_TIMEOUT_MS)
+    expect(scene.locator(".tr-assignment-status")).to_have_text("assigned", timeout=WIDGET_TIMEOUT_MS)
+    expect(scene.locator(".tr-activity-alice")).to_have_text("Busy", timeout=WIDGET_TIMEOUT_MS)
+    alice_phone.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "05_bridged.png"), full_page=False)
+
+    run_from(page, "pause_for_answer(")
+    check = code_cell(page, "check_step_05(")
+    expect(check.locator(".tr-check-ok")).to_contain_text("moved her to WrapUp", timeout=WIDGET_TIMEOUT_MS)
+    # The scene's Task view stops following once the Task is completed (its last look may already show the
+    # replay below moving Alice again), so its events, not Alice's activity, are what it keeps.
+    expect(scene.locator(".tr-events")).to_contain_text("task.wrapup", timeout=WIDGET_TIMEOUT_MS)
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "05_checked.png"), full_page=False)
+    replay = code_cell(page, "replay_part3(")
+    expect(replay).to_contain_text("6. Alice completes the Task: completed.", timeout=WIDGET_TIMEOUT_MS)
+    replay.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "05_end_to_end.png"), full_page=False)
+    expect(page.get_by_text("Traceback")).to_have_count(0)
