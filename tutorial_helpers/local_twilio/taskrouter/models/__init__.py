@@ -11,6 +11,9 @@ triggered it, never by polling; callbacks and timers start after commit.
 | --- | --- |
 | where Alice goes when a reservation is created, accepted, rejected, timed out, canceled, rescinded | reservations.py |
 | the assignment callback's parameters; what an instruction (accept, reject) does | reservations.py |
+| what a voice instruction's call does to its reservation (answered, declined, unanswered, ended) | reservations.py |
+| reading an instruction from callback JSON or REST form parameters | ../instructions.py |
+| carrying out dequeue, call, redirect, conference (the calls, the bridge) | ../../voice/instructions.py |
 | which worker gets which task, and when (routing, offers, max reserved workers, ordering) | matching.py |
 | a task's TTL, its target timeouts, its clean-up five minutes after it finished | tasks.py |
 | which task statuses may follow which; canceling needs a reason | tasks.py |

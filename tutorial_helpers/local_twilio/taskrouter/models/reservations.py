@@ -10,6 +10,9 @@ keep their activity unless the request names one):
 | rejected | WorkerActivitySid / the instruction's activity_sid if given, else back where she was |
 | timed out | the workspace's TimeoutActivity |
 | canceled or rescinded | back where she was |
+| her phone, rung by a voice instruction, declined or failed | rejected: back where she was |
+| her phone not answered | timed out: the TimeoutActivity |
+| her bridged call ended | the instruction's post-work activity (the task goes to wrapping) |
 
 "Back where she was" is one rule (`_back_where_she_was`): the activity she had
 before the reservation moved her to the queue's ReservationActivity.
