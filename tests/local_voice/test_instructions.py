@@ -346,6 +346,9 @@ def test_call_rings_alice_and_her_twiml_bridges_with_dial_queue(scene):
     scene.client.calls(handset).update(status="completed")
     assert scene.heard(leg)[-3:] == ["unbridged", "say", "hangup"]  # her TwiML goes on after <Dial>
     assert scene.status(task_sid, res_sid) == ("wrapping", "wrapping", "Busy")
+    assert (scene.call(leg), scene.call(inbound)) == ("completed", "completed")
+    assert scene.events(task_sid) == [
+        "task.created", "reservation.created", "reservation.accepted", "reservation.wrapup", "task.wrapup"]
 
 
 def test_dial_queue_for_a_reservation_that_is_not_pending_is_error_14215(scene):
@@ -373,6 +376,7 @@ def test_redirect_moves_the_caller_out_of_the_queue(scene):
     assert scene.heard(inbound)[-4:] == ["hold-music", "redirected", "say", "hangup"]
     assert scene.requests("/after_queue")[0]["values"]["QueueResult"] == "redirected"
     assert scene.status(task_sid, res_sid) == ("assigned", "accepted", "Busy")
+    assert scene.events(task_sid) == ["task.created", "reservation.created", "reservation.accepted"]
 
 
 def test_conference_writes_its_sid_and_participants_into_the_task(scene):
@@ -393,6 +397,32 @@ def test_conference_writes_its_sid_and_participants_into_the_task(scene):
     assert scene.status(task_sid, res_sid) == ("assigned", "accepted", "Busy")
     scene.client.calls(leg).update(status="completed")
     assert scene.status(task_sid, res_sid) == ("wrapping", "wrapping", "WrapUp")
+    assert (scene.call(leg), scene.call(inbound)) == ("completed", "completed")
+    assert scene.events(task_sid) == ["task.created", "reservation.created", "reservation.accepted", "task.updated",
+                                      "reservation.wrapup", "task.wrapup"]
+
+
+def test_a_restart_while_alices_phone_rings_ends_both_calls(tmp_path, voice_app_factory):
+    """Calls do not outlive the server: at the next start they end (oldest first), so the caller is gone
+    first: the Task and its reservation are canceled, as when the caller hangs up while Alice's phone rings."""
+    from http_support import Http
+
+    from tutorial_helpers.local_twilio import LocalTaskRouter
+
+    with LocalTaskRouter(data_dir=tmp_path) as first:
+        app = voice_app_factory()
+        scene = Scene(first.client(), first, Http(first), app)
+        app.pages["/assignment"] = dequeue(scene)
+        handset, inbound, task_sid = scene.call_in()
+        res_sid = scene.alice_idle()
+        leg = scene.ringing()["call_sid"]
+    with LocalTaskRouter(data_dir=tmp_path) as second:
+        scene.client, scene.taskrouter = second.client(), second
+        scene.ws = scene.client.taskrouter.v1.workspaces(scene.qs.workspace_sid)
+        assert scene.call(leg) == "failed"
+        # One leg of the customer's call ended failed; the other heard it end.
+        assert sorted([scene.call(inbound), scene.call(handset)]) == ["completed", "failed"]
+        assert scene.status(task_sid, res_sid)[:2] == ("canceled", "canceled")
 
 
 def test_refused_call_and_redirect_and_conference_parameters(scene):

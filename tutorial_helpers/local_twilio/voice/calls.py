@@ -61,11 +61,12 @@ class CallsMixin:
         self._fetches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-webhook")
         # Status callbacks and Enqueue actions that only report: one thread, so they arrive in order.
         self._status_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-status")
-        # A call cannot outlive the process that ran it: one still going at start-up ended with it.
+        # A call cannot outlive the process that ran it: one still going at start-up ended with it. Oldest
+        # first, so a caller waiting for a worker's phone is gone before that phone stops ringing.
         with self.state.unit():
-            for row in list(self.state.rows.values()):
-                if row["_kind"] == "call" and row["status"] not in ENDED:
-                    self._end(row, "failed", "the local Twilio server stopped during the call")
+            going = [r for r in self.state.rows.values() if r["_kind"] == "call" and r["status"] not in ENDED]
+            for row in sorted(going, key=lambda r: r["_created_ts"]):
+                self._end(row, "failed", "the local Twilio server stopped during the call")
 
     def close_calls(self) -> None:
         self._fetches.shutdown(wait=False, cancel_futures=True)
