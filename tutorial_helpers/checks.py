@@ -475,8 +475,16 @@ def _answer_problem(entry: CallbackEntry) -> str | None:
 
 def _local_alerts(client: Client, quickstart: QuickstartWorkspace, seen: _Seen) -> list[str]:
     """The local TaskRouter's record of callback problems for this reservation (local mode only)."""
+    if seen.reservation is None:
+        return []
+    texts = [text for _code, text in _alerts_about(client, quickstart, [seen.reservation.sid]) if text]
+    return [f"The local TaskRouter recorded: {text}" for text in texts[:2]]
+
+
+def _alerts_about(client: Client, quickstart: QuickstartWorkspace, resource_sids: list[str]) -> list[tuple]:
+    """(code, text) of the local TaskRouter's alerts about these resources, oldest first (local mode only)."""
     base = client.taskrouter.base_url
-    if "twilio.com" in base or seen.reservation is None:
+    if "twilio.com" in base or not resource_sids:
         return []
     try:
         answer = requests.get(f"{base}/_local/Alerts", params={"WorkspaceSid": quickstart.workspace_sid},
@@ -484,8 +492,7 @@ def _local_alerts(client: Client, quickstart: QuickstartWorkspace, seen: _Seen) 
         alerts = answer.json().get("alerts", []) if answer.ok else []
     except (requests.RequestException, ValueError):
         return []
-    texts = [a.get("alert_text") for a in alerts if a.get("resource_sid") == seen.reservation.sid]
-    return [f"The local TaskRouter recorded: {text}" for text in texts[:2] if text]
+    return [(a.get("error_code"), a.get("alert_text")) for a in alerts if a.get("resource_sid") in resource_sids]
 
 
 def _api_failure(title: str, exc: TwilioException) -> CheckResult:
@@ -581,7 +588,7 @@ def check_step_05(client: Client, quickstart: QuickstartWorkspace, phone: Any, a
         if not contact_uri:
             return CheckResult(False, title, "Alice has no contact_uri: TaskRouter does not know which phone "
                                "to ring.", seen, [f"{again_from(STEP_05, 'phone')}."]), True
-        refused = _dequeue_alerts(client, quickstart, [r.sid for r in reservations])
+        refused = _alerts_about(client, quickstart, [r.sid for r in reservations])
         if refused and task.assignment_status in ("pending", "reserved"):
             code, text = refused[-1]
             return CheckResult(False, title, f"TaskRouter refused your instruction (error {code}).", [*seen, text],
@@ -619,18 +626,3 @@ def check_step_05(client: Client, quickstart: QuickstartWorkspace, phone: Any, a
         return _wait(evaluate, timeout)
     except TwilioException as exc:
         return _api_failure(title, exc)
-
-
-def _dequeue_alerts(client: Client, quickstart: QuickstartWorkspace, reservation_sids: list[str]) -> list[tuple]:
-    """(code, text) of the local TaskRouter's refusals of these reservations' instructions, oldest first (local
-    mode only)."""
-    base = client.taskrouter.base_url
-    if "twilio.com" in base or not reservation_sids:
-        return []
-    try:
-        answer = requests.get(f"{base}/_local/Alerts", params={"WorkspaceSid": quickstart.workspace_sid},
-                              auth=(client.username, client.password), timeout=5)
-        alerts = answer.json().get("alerts", []) if answer.ok else []
-    except (requests.RequestException, ValueError):
-        return []
-    return [(a.get("error_code"), a.get("alert_text")) for a in alerts if a.get("resource_sid") in reservation_sids]

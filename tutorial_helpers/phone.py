@@ -40,6 +40,14 @@ class PhoneError(RuntimeError):
         return [f"{type(self).__name__}: {self}"]
 
 
+def show_errors_on(screen: widgets.HTML, action: Any) -> None:
+    """Run a button's action; its error shows on the phone's screen, not nowhere."""
+    try:
+        action()
+    except Exception as exc:
+        screen.value = f"<span class='tr-error' style='color:#b00'>{html.escape(str(exc))}</span>"
+
+
 class Caller:
     """One call from the phone: press keys, hang up, read what the caller heard."""
 
@@ -194,10 +202,7 @@ class Phone(widgets.VBox):
         self._guarded(self.hang_up)
 
     def _guarded(self, action: Any) -> None:
-        try:
-            action()
-        except Exception as exc:  # a click's error shows on the phone, not nowhere
-            self.screen.value = f"<span class='tr-error' style='color:#b00'>{html.escape(str(exc))}</span>"
+        show_errors_on(self.screen, action)
 
     def find_caller(self) -> Any:
         """Twilio mode: the learner's call, once it made a Task (newest first); local mode: the call made here."""

@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import requests
 from twilio.rest import Client
 
-from tutorial_helpers.phone import PhoneError
+from tutorial_helpers.phone import PhoneError, show_errors_on
 from tutorial_helpers.settings import Settings
 from tutorial_helpers.widgets import STYLE
 
@@ -158,10 +158,7 @@ class Softphone(widgets.VBox):
     # ------------------------------------------------------------------ the widget
 
     def _guarded(self, action: Any) -> None:
-        try:
-            action()
-        except Exception as exc:  # a click's error shows on the phone, not nowhere
-            self.screen.value = f"<span class='tr-error' style='color:#b00'>{html.escape(str(exc))}</span>"
+        show_errors_on(self.screen, action)
 
     def refresh(self) -> None:
         self.state = self.view()

@@ -59,6 +59,14 @@ class Scene:
         assert self.taskrouter.wait_for_callbacks()
         return [r for r in self.app.requests if r["path"] == "/assignment"][-1]["values"]["ReservationSid"]
 
+    def until_alice_rings(self, answer: tuple) -> tuple[str, str, str, str, str]:
+        """The callback answers `answer`; a customer calls and waits, Alice goes Idle, her phone rings.
+        Returns the customer's two calls, the Task, the reservation and the call ringing Alice."""
+        self.app.pages["/assignment"] = answer
+        handset, inbound, task_sid = self.call_in()
+        res_sid = self.alice_idle()
+        return handset, inbound, task_sid, res_sid, self.ringing()["call_sid"]
+
     def ringing(self, address: str = ALICE) -> dict:
         view = wait_until(lambda: [c for c in self.phone(address)["calls"] if c["status"] == "ringing"],
                           what=f"{address} ringing")
@@ -143,10 +151,7 @@ def test_dequeue_rings_alice_and_bridges_her_when_she_answers(scene):
 
 
 def test_alice_hangs_up_first_and_the_caller_goes_on_to_the_enqueue_action(scene):
-    scene.app.pages["/assignment"] = dequeue(scene)
-    handset, inbound, task_sid = scene.call_in()
-    res_sid = scene.alice_idle()
-    leg = scene.ringing()["call_sid"]
+    handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(dequeue(scene))
     scene.press(leg, "Answer")
     scene.client.calls(leg).update(status="completed")
     # The caller's call asks the action what next (QueueResult=bridged), which thanks them and ends.
@@ -157,20 +162,15 @@ def test_alice_hangs_up_first_and_the_caller_goes_on_to_the_enqueue_action(scene
 
 
 def test_without_post_work_activity_alice_stays_in_the_assignment_activity(scene):
-    scene.app.pages["/assignment"] = json_answer({"instruction": "dequeue", "from": NUMBER})
-    handset, inbound, task_sid = scene.call_in()
-    res_sid = scene.alice_idle()
-    leg = scene.ringing()["call_sid"]
+    answer = json_answer({"instruction": "dequeue", "from": NUMBER})
+    handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(answer)
     scene.press(leg, "Answer")
     scene.client.calls(handset).update(status="completed")
     assert scene.status(task_sid, res_sid) == ("wrapping", "wrapping", "Busy")
 
 
 def test_declined_the_reservation_is_rejected_and_the_caller_keeps_waiting(scene):
-    scene.app.pages["/assignment"] = dequeue(scene)
-    handset, inbound, task_sid = scene.call_in()
-    res_sid = scene.alice_idle()
-    leg = scene.ringing()["call_sid"]
+    handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(dequeue(scene))
     scene.press(leg, "Decline")
     assert scene.call(leg) == "busy"
     assert scene.status(task_sid, res_sid) == ("pending", "rejected", "Idle")
@@ -179,10 +179,7 @@ def test_declined_the_reservation_is_rejected_and_the_caller_keeps_waiting(scene
 
 
 def test_not_answered_the_reservation_times_out_and_alice_goes_offline(scene):
-    scene.app.pages["/assignment"] = dequeue(scene, timeout=20)
-    handset, inbound, task_sid = scene.call_in()
-    res_sid = scene.alice_idle()
-    leg = scene.ringing()["call_sid"]
+    handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(dequeue(scene, timeout=20))
     scene.taskrouter.advance_clock(19)
     assert scene.call(leg) == "ringing"
     scene.taskrouter.advance_clock(1)
@@ -195,20 +192,14 @@ def test_not_answered_the_reservation_times_out_and_alice_goes_offline(scene):
 def test_the_reservation_times_out_first_and_the_phone_stops_ringing(client, taskrouter, http, voice_app):
     scene = Scene(client, taskrouter, http, voice_app)
     scene.ws.workflows(scene.qs.workflow_sid).update(task_reservation_timeout=30)
-    scene.app.pages["/assignment"] = dequeue(scene, timeout=60)
-    handset, inbound, task_sid = scene.call_in()
-    res_sid = scene.alice_idle()
-    leg = scene.ringing()["call_sid"]
+    handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(dequeue(scene, timeout=60))
     scene.taskrouter.advance_clock(30)
     assert scene.call(leg) == "canceled"
     assert scene.status(task_sid, res_sid) == ("pending", "timeout", "Offline")
 
 
 def test_the_caller_hangs_up_while_alice_rings(scene):
-    scene.app.pages["/assignment"] = dequeue(scene)
-    handset, inbound, task_sid = scene.call_in()
-    res_sid = scene.alice_idle()
-    leg = scene.ringing()["call_sid"]
+    handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(dequeue(scene))
     scene.client.calls(handset).update(status="completed")
     assert scene.call(leg) == "canceled"
     assert scene.status(task_sid, res_sid) == ("canceled", "canceled", "Idle")

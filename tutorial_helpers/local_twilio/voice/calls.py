@@ -12,7 +12,11 @@ is at, and what it waits for (a Pause, a Gather's digits, a webhook's answer).
 Waits are timers on the one clock, so a test or a notebook can fast-forward a
 Gather's timeout. Webhooks are signed requests (webhooks.py) sent off the
 state lock; their answers resume the call in a unit of work of their own.
-What the caller hears is kept as the call's transcript.
+What the caller hears is kept as the call's transcript. Status callbacks
+(initiated, ringing, answered, completed) and the Enqueue action of a call
+that has left the queue are reports: sent in order, their answers unread.
+Bridges and the worker's phone, for TaskRouter's voice instructions, are in
+instructions.py.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from ..exceptions import InvalidParameter, NotFound, TwilioError
 from ..taskrouter.state import Row, new_sid
 from ..webhooks import Unreachable, send
+from .rendering import rfc2822
 from .twiml import (
     DialQueue,
     Enqueue,
@@ -205,10 +210,6 @@ class CallsMixin:
         if number is None or not number["status_callback"]:
             return None
         return {"url": number["status_callback"], "method": number["status_callback_method"], "events": ["completed"]}
-
-    def _log_webhook_problem(self, call_sid: str, url: str, problem: object) -> None:
-        # The call is over or moving on: nothing is left to play an error to.
-        log.warning("call %s: %s: %s", call_sid, url, problem)
 
     def _set(self, row: Row, **changes: Any) -> None:
         self.state.update(row, _updated_ts=self.clock.now(), **changes)
@@ -588,16 +589,45 @@ class CallsMixin:
             else:
                 self._resume(row)
             return
-        if action:
-            params = {**self._webhook_params(row), "QueueResult": result, "QueueSid": row.get("_queue_sid") or "",
-                      "QueueTime": str(int(self.clock.now() - row["_queue_entered_ts"]))}
-            auth_token = self.accounts[row["account_sid"]]
-            method = row["_enqueue"]["method"]
+        self._tell_action(row, result)
 
-            def tell() -> None:
-                try:
-                    send(method, action, params, auth_token, WEBHOOK_DEADLINE)
-                except Unreachable as exc:
-                    self._log_webhook_problem(row["sid"], action, exc)
+    def _queue_result(self, row: Row, result: str) -> dict[str, str]:
+        left = row.get("_queue_left_ts") or self.clock.now()
+        return {"QueueResult": result, "QueueSid": row.get("_queue_sid") or "",
+                "QueueTime": str(int(left - row["_queue_entered_ts"]))}
 
-            self._after(lambda: self._status_pool.submit(tell))
+    def _tell_action(self, row: Row, result: str) -> None:
+        """Tell the <Enqueue action> how the call left the queue, when its answer can no longer steer the call."""
+        spec = row.get("_enqueue") or {}
+        if spec.get("action"):
+            self._report(row, spec["method"], spec["action"], {**self._webhook_params(row),
+                                                               **self._queue_result(row, result)})
+
+    def _progress(self, row: Row, event: str) -> None:
+        """A signed status callback for this call's progress, if the call asked for this event."""
+        spec = row.get("_status_callback")
+        if not spec or event not in spec["events"]:
+            return
+        sequence = row.get("_sequence", 0)
+        self._set(row, _sequence=sequence + 1)
+        status = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}.get(event, row["status"])
+        params = {**self._webhook_params(row), "CallStatus": status, "CallbackSource": "call-progress-events",
+                  "SequenceNumber": str(sequence), "Timestamp": rfc2822(self.clock.now())}
+        if event == "completed":
+            duration = int(row["_end_ts"] - row["_start_ts"]) if row["_start_ts"] and row["_end_ts"] else 0
+            params.update(CallDuration=str(duration), Duration=str(max(1, -(-duration // 60)) if duration else 0))
+        self._report(row, spec["method"], spec["url"], params)
+
+    def _report(self, row: Row, method: str, url: str, params: dict[str, str]) -> None:
+        """A signed request whose answer is not read (status callbacks, a finished call's action): sent after
+        commit, one at a time so they arrive in order; a failure is only logged, as nothing can hear it."""
+        auth_token = self.accounts[row["account_sid"]]
+        call_sid = row["sid"]
+
+        def post() -> None:
+            try:
+                send(method, url, params, auth_token, WEBHOOK_DEADLINE)
+            except Unreachable as exc:
+                log.warning("call %s: %s: %s", call_sid, url, exc)
+
+        self._after(lambda: self._status_pool.submit(post))

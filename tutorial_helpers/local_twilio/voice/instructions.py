@@ -31,9 +31,7 @@ from typing import Any
 from ..exceptions import NotFound, TwilioError
 from ..taskrouter.instructions import Instruction
 from ..taskrouter.state import Row, new_sid
-from ..webhooks import Unreachable, send
-from .calls import ENDED, RING_TIMEOUT, WEBHOOK_DEADLINE
-from .rendering import rfc2822
+from .calls import ENDED, RING_TIMEOUT
 from .twiml import DialQueue
 from .validators import E164
 
@@ -410,27 +408,6 @@ class InstructionsMixin:
                   _pc=main.get("pc", row["_pc"]))
         self._tell_action(row, result)
 
-    def _queue_result(self, row: Row, result: str) -> dict[str, str]:
-        left = row.get("_queue_left_ts") or self.clock.now()
-        return {"QueueResult": result, "QueueSid": row.get("_queue_sid") or "",
-                "QueueTime": str(int(left - row["_queue_entered_ts"]))}
-
-    def _tell_action(self, row: Row, result: str) -> None:
-        """Tell the <Enqueue action> how the call left the queue, when its answer can no longer steer the call."""
-        spec = row.get("_enqueue") or {}
-        if not spec.get("action"):
-            return
-        params = {**self._webhook_params(row), **self._queue_result(row, result)}
-        auth_token = self.accounts[row["account_sid"]]
-
-        def tell() -> None:
-            try:
-                send(spec["method"], spec["action"], params, auth_token, WEBHOOK_DEADLINE)
-            except Unreachable as exc:
-                self._log_webhook_problem(row["sid"], spec["action"], exc)
-
-        self._after(lambda: self._status_pool.submit(tell))
-
     def _leg_over(self, row: Row, was: str) -> None:
         """Called by _end: what the end of a call means for its bridge and its reservation."""
         if row.get("_bridged_with"):
@@ -439,31 +416,6 @@ class InstructionsMixin:
         if purpose and was != "in-progress" and row["status"] != "canceled":
             self.taskrouter.call_unanswered(purpose["reservation_sid"],
                                             "timeout" if row["status"] == "no-answer" else "rejected")
-
-    # ------------------------------------------------------------------ status callbacks
-
-    def _progress(self, row: Row, event: str) -> None:
-        """A signed status callback for this call's progress, if the call asked for this event."""
-        spec = row.get("_status_callback")
-        if not spec or event not in spec["events"]:
-            return
-        sequence = row.get("_sequence", 0)
-        self._set(row, _sequence=sequence + 1)
-        status = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}.get(event, row["status"])
-        params = {**self._webhook_params(row), "CallStatus": status, "CallbackSource": "call-progress-events",
-                  "SequenceNumber": str(sequence), "Timestamp": rfc2822(self.clock.now())}
-        if event == "completed":
-            duration = int(row["_end_ts"] - row["_start_ts"]) if row["_start_ts"] and row["_end_ts"] else 0
-            params.update(CallDuration=str(duration), Duration=str(max(1, -(-duration // 60)) if duration else 0))
-        auth_token = self.accounts[row["account_sid"]]
-
-        def post() -> None:
-            try:
-                send(spec["method"], spec["url"], params, auth_token, WEBHOOK_DEADLINE)
-            except Unreachable as exc:
-                self._log_webhook_problem(row["sid"], spec["url"], exc)
-
-        self._after(lambda: self._status_pool.submit(post))
 
     # ------------------------------------------------------------------ softphones
 
