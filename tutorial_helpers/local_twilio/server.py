@@ -16,6 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import eventbridge
 from .client import make_client
 from .clock import Clock
 from .defaults import DEFAULT_HOST, default_credentials
@@ -47,13 +48,15 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
     if voice is not None:
         app.config["VOICE"] = voice
         tables.append(("voice", VOICE_URLS))
+        # Worker tokens are signed with the voice side's API keys; EventBridge checks them itself.
+        app.config["HUB"] = eventbridge.install(app, backend, voice.key_secret)
     for service, table in tables:
         for rule, methods, handler in table:
             app.add_url_rule(rule, endpoint=f"{service}.{handler.__name__}", view_func=handler, methods=methods)
 
     @app.before_request
     def authenticate() -> Response | None:
-        if request.path in UNAUTHENTICATED:
+        if request.path in UNAUTHENTICATED or request.path == eventbridge.routes.PATH:
             return None
         auth = request.authorization
         token = backend.accounts.get(auth.username or "") if auth else None
@@ -161,6 +164,7 @@ class LocalTaskRouter:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.app.config["HUB"].close_all()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

@@ -35,6 +35,7 @@ class UnitOfWork:
     def __init__(self) -> None:
         self.originals: dict[str, Row | None] = {}
         self.after: list[Callable[[], None]] = []
+        self.at_commit: list[Callable[[], None]] = []
         self.meta: dict[str, str] = {}
         self.events: list[Row] = []
         self.dropped_event_workspaces: list[str] = []
@@ -176,6 +177,12 @@ class State:
         assert self._uow is not None, "after_commit outside a unit of work"
         self._uow.after.append(callback)
 
+    def at_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the unit is written, still under the lock: what it hands on (websocket frames)
+        keeps the order in which the units committed. It must not block."""
+        assert self._uow is not None, "at_commit outside a unit of work"
+        self._uow.at_commit.append(callback)
+
     def set_meta(self, key: str, value: str) -> None:
         assert self._uow is not None
         self._uow.meta[key] = value
@@ -195,6 +202,8 @@ class State:
         ]
         if upserts or deletes or uow.meta or events or uow.dropped_event_workspaces:
             self.store.write(upserts, deletes, uow.meta, events, uow.dropped_event_workspaces)
+        for callback in uow.at_commit:
+            callback()
 
     def _rollback(self, uow: UnitOfWork) -> None:
         touched: dict[int, dict[str, Row]] = {}

@@ -41,6 +41,8 @@ class BackendBase:
     on_event: Callable[[Row, Row], None]
     # Set by the server: the voice side, which carries out dequeue, call, redirect and conference.
     voice: Any
+    # Set by the server: EventBridge's hub, which pushes each event to the worker pages it concerns.
+    eventbridge: Any
 
     def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
         self.state = State(store)
@@ -50,6 +52,7 @@ class BackendBase:
         self.on_assignment = lambda *a: None
         self.on_event = lambda *a: None
         self.voice = None
+        self.eventbridge = None
 
     def now(self) -> float:
         return self.clock.now()

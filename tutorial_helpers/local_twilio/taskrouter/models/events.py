@@ -59,6 +59,8 @@ class EventsMixin(BackendBase):
             "source_ip_address": "127.0.0.1",
         }
         self.state.append_event(row)
+        if self.eventbridge is not None:
+            self.eventbridge.publish(row, resource)
         wanted = ws.get("events_filter")
         if ws.get("event_callback_url") and (
             not wanted or event_type in [x.strip() for x in wanted.split(",")]

@@ -1,0 +1,124 @@
+"""The two faces of /v1/wschannels on the local server's Flask app: the tunnel (POST, and its CORS
+preflight) and the websocket (GET with Upgrade), whose token is checked before the handshake.
+
+The websocket is simple-websocket's `Server`, the engine flask-sock runs on;
+the route is written out here (as flask-sock writes it) only so that a bad
+token is refused with a plain 401 before the handshake instead of a socket
+that opens and closes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from queue import Empty
+
+from flask import Flask, Response, request
+from simple_websocket import ConnectionClosed, Server
+
+from ..exceptions import InvalidParameter, TwilioError
+from ..taskrouter.models import Backend
+from .hub import CLOSE, HEARTBEAT_SECONDS, Connection, Hub
+from .tokens import TokenError, verify
+from .tunnel import Tunnel
+
+log = logging.getLogger(__name__)
+
+PATH = "/v1/wschannels"
+WAKE_SECONDS = 0.5  # how often an idle socket looks at its token's expiry and its peer
+CORS = {
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "clientversion, apiversion, content-type, if-match",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def _json(body: object, status: int = 200) -> Response:
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    # The worker page is served by the learner's app, another origin: the SDK's requests are cross-origin.
+    response.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
+    response.headers["Vary"] = "Origin"
+    return response
+
+
+def install(app: Flask, backend: Backend, key_secret) -> Hub:
+    """Add the tunnel and the websocket to `app`; `key_secret(account_sid, key_sid)` verifies tokens."""
+    hub = Hub(backend)
+    tunnel = Tunnel(backend)
+
+    def grant_for(token: str | None):
+        return verify(token, key_secret, backend.now())
+
+    def tunnel_request() -> Response:
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+            if not isinstance(body, dict):
+                raise InvalidParameter("the tunnel's body must be a JSON object {url, method, params, token}")
+            grant = grant_for(body.get("token"))
+            payload = tunnel.handle(grant, str(body.get("method") or "GET"), str(body.get("url") or ""),
+                                    body.get("params") or {})
+        except ValueError:
+            return _json(InvalidParameter("the tunnel's body is not JSON").body(), 400)
+        except TwilioError as exc:
+            return _json(exc.body(), exc.status)
+        return _json({"payload": payload})
+
+    def preflight() -> Response:
+        response = _json({})
+        response.headers.update(CORS)
+        return response
+
+    def websocket() -> Response:
+        try:
+            grant = grant_for(request.args.get("token"))
+        except TokenError as exc:
+            return _json(exc.body(), exc.status)
+        close_existing = (request.args.get("closeExistingSessions") or "").lower() == "true"
+        ws = Server(request.environ)
+        conn = hub.open(grant, close_existing)
+        try:
+            _serve(ws, conn, hub)
+        except ConnectionClosed:
+            pass
+        finally:
+            hub.forget(conn)
+            try:
+                ws.close(reason=1000, message=conn.closed_by_server or "")
+            except Exception:  # already closed by the page
+                pass
+
+        class WebSocketResponse(Response):
+            """werkzeug has already handed the connection to the socket: nothing more to send."""
+
+        return WebSocketResponse()
+
+    # Flask's automatic OPTIONS answer would shadow the preflight, which must carry the CORS headers.
+    app.add_url_rule(PATH, endpoint="eventbridge.tunnel", view_func=tunnel_request, methods=["POST"],
+                     provide_automatic_options=False)
+    app.add_url_rule(PATH, endpoint="eventbridge.preflight", view_func=preflight, methods=["OPTIONS"],
+                     provide_automatic_options=False)
+    app.add_url_rule(PATH, endpoint="eventbridge.websocket", view_func=websocket, methods=["GET"], websocket=True,
+                     provide_automatic_options=False)
+    return hub
+
+
+def _serve(ws: Server, conn: Connection, hub: Hub) -> None:
+    """Send `init`, then every frame the hub queues for this worker, with heartbeats between."""
+    ws.send(hub.init_frame(conn.grant))
+    last_sent = time.monotonic()
+    while ws.connected:
+        if hub.backend.now() >= conn.grant.expires_at:
+            conn.closed_by_server = "the access token expired"
+            return
+        try:
+            frame = conn.frames.get(timeout=WAKE_SECONDS)
+        except Empty:
+            if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                ws.send(" ")  # any frame is a heartbeat to the SDK; a blank one is otherwise ignored
+                last_sent = time.monotonic()
+            continue
+        if frame is CLOSE:
+            return
+        ws.send(frame)
+        last_sent = time.monotonic()
