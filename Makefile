@@ -10,9 +10,9 @@ LAB_PORT ?= 8888
 # The learner's own copy of notebooks/ (git-ignored): JupyterLab saves outputs there, never into the tracked files.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab stop reset fresh-notebooks test lint bench browser clean
+.PHONY: install lab stop reset fresh-notebooks test lint bench browser clean worker-sdk
 
-install: $(STAMP)
+install: $(STAMP) worker-sdk
 
 $(STAMP): requirements.txt pyproject.toml scripts/venv_defaults.py
 	@echo "Installing the pinned packages and this project into $(VENV) (about a minute the first time)..."
@@ -22,6 +22,10 @@ $(STAMP): requirements.txt pyproject.toml scripts/venv_defaults.py
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	$(BIN)/python scripts/venv_defaults.py
 	touch $(STAMP)
+
+# The worker page's twilio-taskrouter SDK: npm ci from package-lock.json, then one esbuild bundle (skipped when current).
+worker-sdk:
+	@bash scripts/build_worker_sdk.sh
 
 # Debian's chromium for the JupyterLab browser tests; nothing downloads a browser.
 browser:

@@ -31,6 +31,7 @@ ORDER = [
     "03_accept_with_instruction.ipynb",
     "04_tasks_from_phone_calls.ipynb",
     "05_dequeue_a_call.ipynb",
+    "06_worker_page.ipynb",
 ]
 CELL_TIMEOUT = 60
 AMBIENT = (
@@ -45,7 +46,7 @@ SECRETS = (
 # Where the learner acts (clicks Alice -> Idle, dials and presses 1, answers Alice's phone), so a headless run
 # inserts the same action: how many places, by notebook.
 CLICKED = {"02_accept_through_rest.ipynb": 1, "03_accept_with_instruction.ipynb": 1,
-           "04_tasks_from_phone_calls.ipynb": 1, "05_dequeue_a_call.ipynb": 3}
+           "04_tasks_from_phone_calls.ipynb": 1, "05_dequeue_a_call.ipynb": 3, "06_worker_page.ipynb": 1}
 
 # Printed by a probe cell appended to notebook 03, after everything else ran in its kernel.
 PROBE = """
@@ -154,6 +155,8 @@ def test_notebooks_in_order_end_with_the_task_assigned_and_alice_busy(local_tuto
         if name.startswith("05"):
             assert "Correct" in output_text(nb) and "moved her to WrapUp" in output_text(nb)
             assert "5. The caller hangs up: Task wrapping, Alice WrapUp." in output_text(nb)
+        if name.startswith("06"):
+            assert "Correct" in output_text(nb) and "accepted Task" in output_text(nb)
     workspaces = local_tutorial.client().taskrouter.v1.workspaces.list()
     assert [w.friendly_name for w in workspaces] == ["TaskRouter Quickstart"]
 

@@ -3,7 +3,9 @@
 One werkzeug server per kernel: re-running the notebook cell swaps the app
 behind the same socket, so the URL the workflow was given stays valid. Every
 request passes a signature check (X-Twilio-Signature) and lands in a
-`CallbackLog` that a widget can follow.
+`CallbackLog` that a widget can follow; the only exceptions are the paths an
+app names as pages for a browser (`browser_paths`, notebook 06's worker page),
+which no Twilio service calls and nobody signs.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class SignatureCheck:
         self.app = app
         self.public_base_url = public_base_url
         self.log = log if log is not None else CallbackLog()
+        self.browser_paths: tuple[str, ...] = ()
         self.set_auth_token(auth_token)
 
     def set_auth_token(self, auth_token: str) -> None:
@@ -147,7 +150,7 @@ class SignatureCheck:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             valid = self._is_signed(environ, body, signature)
-            if valid:
+            if valid or self._for_a_browser(environ):
                 reply = _call(self.app, environ)
             else:
                 reply = _json_reply("403 Forbidden", "missing or invalid X-Twilio-Signature")
@@ -169,6 +172,11 @@ class SignatureCheck:
         )
         start_response(reply.status, reply.headers)
         return [payload]
+
+    def _for_a_browser(self, environ: WSGIEnvironment) -> bool:
+        path = environ.get("PATH_INFO", "")
+        return environ.get("REQUEST_METHOD") in ("GET", "HEAD") and any(
+            path == p or path.startswith(p.rstrip("/") + "/") for p in self.browser_paths)
 
     def _is_signed(self, environ: WSGIEnvironment, body: bytes, signature: str | None) -> bool:
         if not signature:
@@ -335,11 +343,13 @@ def start_callback_server(
     *,
     host: str = CALLBACK_HOST,
     port: int = 0,
+    browser_paths: Iterable[str] = (),
 ) -> CallbackServer:
     """Serve `app` (or swap it in, keeping the socket) and return the kernel's server.
 
     Requests are checked against `settings.auth_token`; in twilio mode the
     server is also exposed through an ngrok tunnel and `public_url` is its URL.
+    GET requests under `browser_paths` (a page and its files) need no signature.
     """
     global _current
     if settings is None:
@@ -355,6 +365,7 @@ def start_callback_server(
                 server.stop()
             server = _current = CallbackServer(app, settings.auth_token, host=host, port=port)
     server.configure(settings)
+    server._check.browser_paths = tuple(browser_paths)
     return server
 
 

@@ -61,6 +61,12 @@ HEADINGS: dict[str, dict[str, str]] = {
         "app": "1. Your web app answers the call",
         "call": "4. Call, and press 1",
     },
+    "06_worker_page.ipynb": {
+        "key": "1. An API key for Alice's token",
+        "app": "2. Your app: the token route and the page",
+        "page": "3. Alice's page",
+        "task": "4. A task pops up on the page",
+    },
     "05_dequeue_a_call.ipynb": {
         "phone": "1. Give Alice a phone",
         "route": "2. Answer the assignment callback with `dequeue`",
@@ -621,6 +627,54 @@ def check_step_05(client: Client, quickstart: QuickstartWorkspace, phone: Any, a
         return CheckResult(True, title, f"TaskRouter rang Alice at {contact_uri}, bridged her to the caller, and "
                            f"when the call ended moved her to {post_work_activity}; the Task is "
                            f"{task.assignment_status}.", seen), True
+
+    try:
+        return _wait(evaluate, timeout)
+    except TwilioException as exc:
+        return _api_failure(title, exc)
+
+
+# ---------------------------------------------------------------------------------- 06
+
+STEP_06 = "06_worker_page.ipynb"
+
+
+def check_step_06(client: Client, quickstart: QuickstartWorkspace, task_sid: str, server: CallbackServer, *,
+                  timeout: float = 5.0) -> CheckResult:
+    """Step 06: the page loaded with a token, the callback answered {} and Alice accepted on the page."""
+    title = "accept a reservation on the worker page"
+    ws = client.taskrouter.v1.workspaces(quickstart.workspace_sid)
+    pages = [e for e in server.log.entries() if e.path == "/agents"]
+
+    def evaluate() -> tuple[CheckResult, bool]:
+        task = ws.tasks(task_sid).fetch()
+        alice = ws.workers(quickstart.workers["Alice"]).fetch()
+        reservations = ws.tasks(task_sid).reservations.list()
+        seen = [f"Task {task.sid}: {task.assignment_status}", f"Alice: {alice.activity_name}"]
+        seen += [f"Reservation {r.sid} for {r.worker_name}: {r.reservation_status}" for r in reservations]
+        seen.append(f"the page was loaded {len(pages)} time(s); last answer HTTP {pages[-1].status}" if pages
+                    else "the page was never loaded from your app")
+        if not pages:
+            return CheckResult(False, title, "Alice's page has not been opened.", seen,
+                               [f"Open it with the link ({again_from(STEP_06, 'page')})."]), True
+        if pages[-1].status != 200:
+            return CheckResult(False, title, f"your /agents route answered HTTP {pages[-1].status}.", seen,
+                               [f"Read the route's error in the cell output, then {again_from(STEP_06, 'app')}."]), True
+        callback = _callback_for(server, task_sid)
+        if callback is not None and callback.body.strip() not in ("{}", ""):
+            return CheckResult(False, title, f"the assignment callback answered {callback.body.strip()!r}, so "
+                               "the reservation did not wait for the page.", seen,
+                               [f"/assignment_callback must answer {{}} here: {again_from(STEP_06, 'app')}."]), True
+        if task.assignment_status in ("pending", "reserved"):
+            hint = ("Click Idle on the page." if alice.activity_name == "Offline" else
+                    "Click Accept on the reservation the page shows.")
+            return CheckResult(False, title, f"the task is still {task.assignment_status}.", seen, [hint]), False
+        accepted = [r for r in reservations if r.reservation_status in ("accepted", "wrapping", "completed")]
+        if task.assignment_status == "canceled" or not accepted or accepted[0].worker_name != "Alice":
+            return CheckResult(False, title, f"the task is {task.assignment_status}, not accepted by Alice.", seen,
+                               [f"Create a new task: {again_from(STEP_06, 'task')}."]), True
+        return CheckResult(True, title, f"Alice accepted Task {task.sid} on her page: it is {task.assignment_status} "
+                           f"and she is {alice.activity_name}.", seen), True
 
     try:
         return _wait(evaluate, timeout)

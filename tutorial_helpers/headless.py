@@ -22,6 +22,8 @@ CLICKS = [
     (re.compile(r"^(\w+)\s*=\s*Phone\(", re.MULTILINE), "{name}.autopilot({name}.number.value, {digits!r})"),
     # `alice_phone = Softphone(client, settings)`: answer the next call that rings there.
     (re.compile(r"^(\w+)\s*=\s*Softphone\(", re.MULTILINE), "{name}.autopilot()"),
+    # `alice_page = WorkerPageLink(url)`: on the page, click Idle, then Accept the reservation that arrives.
+    (re.compile(r"^(\w+)\s*=\s*WorkerPageLink\(", re.MULTILINE), "{name}.autopilot({activity!r})"),
 ]
 
 

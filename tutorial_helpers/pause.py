@@ -105,3 +105,27 @@ def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
     ))
     display(softphone)
     raise YourTurn(f"answer {softphone.name}'s phone, then {CONTINUE}.")
+
+
+def pause_for_page(task: Any, wait: float = 10.0) -> None:
+    """Carry on once the task is assigned (accepted on the worker page); else stop Run All, kindly.
+
+    `task` is the SDK's task context (`workspace.tasks(sid)`); a headless run's page needs a few seconds.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        status = task.fetch().assignment_status
+        if status in ("assigned", "wrapping", "completed"):
+            print(f"The task is {status}: Alice accepted it on her page. On to the next cell.")
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    display(HTML(
+        "<div class='tr-pause' style='border-left:4px solid #1976d2; background:#e3f2fd; padding:8px 12px; "
+        "margin:4px 0'>"
+        f"<b>Your turn.</b> On Alice's page (above), click <b>Idle</b>; the task pops up under Reservations: click "
+        f"<b>Accept</b>. Then click this cell and choose <b>{CONTINUE}</b>."
+        "</div>"
+    ))
+    raise YourTurn(f"on Alice's page click Idle, then Accept, then {CONTINUE}.")
