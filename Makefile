@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install browser lint
-	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab in chromium (about two minutes)."
+	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about four minutes)."
 	$(BIN)/python -m pytest
 
 lab: install
