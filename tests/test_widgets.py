@@ -109,6 +109,22 @@ def test_status_view_updates_from_its_thread(taskrouter):
     assert "<span class='tr-assignment-status'>assigned</span>" in status.html.value
 
 
+def test_local_widgets_follow_the_event_feed_not_a_poll(taskrouter):
+    """With a one-hour interval, only the local event feed can bring these widgets up to date in time."""
+    tutorial = make_tutorial(taskrouter, callback_app(ACCEPT))
+    task = tutorial.spanish_task()
+    status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=3600)
+    controls = WorkerActivityControls(tutorial.client, tutorial.quickstart, interval=3600)
+    feed = widgets.EventFeed.for_workspace(tutorial.client, tutorial.quickstart.workspace_sid)
+    assert feed is status._feed is controls._feed
+    assert feed.connected.wait(5), "the widgets' feed is open"
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: "<span class='tr-assignment-status'>assigned</span>" in status.html.value, what="the feed")
+    wait_until(lambda: controls.buttons["Alice"].value == "Busy", what="the controls")
+    status.close()
+    controls.close()
+
+
 def test_polling_pauses_when_no_frontend_shows_the_widget(taskrouter, monkeypatch):
     tutorial = make_tutorial(taskrouter)
     monkeypatch.setattr(widgets, "FIRST_VIEW_GRACE", 0.0)

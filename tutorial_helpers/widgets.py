@@ -6,8 +6,11 @@
     display(controls, status, inspector)
 
 Background threads only set widget traits (a thread's print() is lost in
-JupyterLab with ipykernel 7). The two polling widgets ask the TaskRouter every
-0.4 s (1 s against real Twilio) while the frontend shows them, and stop after
+JupyterLab with ipykernel 7). Against the local TaskRouter the two live widgets
+follow its event feed (`/_local/Events/stream`, the events EventBridge pushes
+to worker pages): they read again when an event of their workspace commits,
+and otherwise only every 10 s as a safety net. Against real Twilio, which has
+no such feed for a notebook, they poll every second. Both stop after
 20 minutes without a change; the inspector follows the CallbackLog without
 polling. Re-running a cell replaces the previous widget of the same kind,
 which stops updating and says so. The inspector shows only the callbacks for
@@ -31,6 +34,7 @@ inserts: the notebooks themselves carry no such line.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import threading
@@ -46,8 +50,10 @@ from tutorial_helpers.callback_server import CallbackEntry, CallbackLog
 from tutorial_helpers.client import clone_client
 from tutorial_helpers.workspace import ACTIVITIES, CALLBACK_PATH, QuickstartWorkspace
 
-LOCAL_INTERVAL = 0.4
+LOCAL_INTERVAL = 10.0  # with the local event feed waking them, this is only a safety net
 TWILIO_INTERVAL = 1.0
+FEED_PATH = "/_local/Events/stream"
+FEED_RETRY_SECONDS = 2.0
 MAX_IDLE_SECONDS = 20 * 60
 # Poll this long after creation even if the frontend has not reported a view yet.
 FIRST_VIEW_GRACE = 10.0
@@ -130,8 +136,78 @@ def _gone(workspace: Any) -> bool:
     return False
 
 
+class EventFeed:
+    """The local TaskRouter's event feed for one workspace, shared by every widget of the kernel that follows it.
+
+    One socket per workspace; each event wakes every subscribed widget (a threading.Event each). If the feed
+    cannot be reached (an older server), the widgets' interval still brings them up to date.
+    """
+
+    _feeds: dict[tuple[str, str], EventFeed] = {}
+    _feeds_lock = threading.Lock()
+
+    def __init__(self, client: Client, workspace_sid: str) -> None:
+        base = client.taskrouter.base_url
+        self.url = "ws" + base.removeprefix("http") + f"{FEED_PATH}?WorkspaceSid={workspace_sid}"
+        token = f"{client.username}:{client.password}".encode()
+        self._headers = {"Authorization": "Basic " + base64.b64encode(token).decode()}
+        self._subscribers: list[threading.Event] = []
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        threading.Thread(target=self._run, name=f"event-feed-{workspace_sid[:8]}", daemon=True).start()
+
+    @classmethod
+    def for_workspace(cls, client: Client, workspace_sid: str) -> EventFeed | None:
+        if "twilio.com" in client.taskrouter.base_url:
+            return None
+        key = (client.taskrouter.base_url, workspace_sid)
+        with cls._feeds_lock:
+            feed = cls._feeds.get(key)
+            if feed is None:
+                feed = cls._feeds[key] = cls(client, workspace_sid)
+            return feed
+
+    def subscribe(self) -> threading.Event:
+        wake = threading.Event()
+        with self._lock:
+            self._subscribers.append(wake)
+        return wake
+
+    def unsubscribe(self, wake: threading.Event) -> None:
+        with self._lock:
+            if wake in self._subscribers:
+                self._subscribers.remove(wake)
+
+    def _run(self) -> None:
+        from simple_websocket import Client as SocketClient
+
+        while True:
+            try:
+                socket = SocketClient.connect(self.url, headers=self._headers)
+            except Exception:  # the server is restarting, or too old to have a feed: the interval covers it
+                time.sleep(FEED_RETRY_SECONDS)
+                continue
+            self.connected.set()
+            try:
+                while (frame := socket.receive()) is not None:
+                    if frame.strip():
+                        with self._lock:
+                            for wake in self._subscribers:
+                                wake.set()
+            except Exception:
+                pass
+            finally:
+                self.connected.clear()
+                try:
+                    socket.close()
+                except Exception:
+                    pass
+            time.sleep(FEED_RETRY_SECONDS)
+
+
 class _Poller:
-    """Calls `step()` every `interval` seconds in a daemon thread while `active()` says so.
+    """Calls `step()` every `interval` seconds in a daemon thread while `active()` says so, and at once
+    whenever `wake` is set (an event of the workspace arrived on the local feed).
 
     `step()` returns True when it saw a change; after `max_idle` seconds
     without one the poller stops and calls `on_stop(reason)`.
@@ -146,8 +222,10 @@ class _Poller:
         on_error: Callable[[BaseException], None],
         on_stop: Callable[[str], None],
         max_idle: float = MAX_IDLE_SECONDS,
+        wake: threading.Event | None = None,
     ) -> None:
         self.interval = interval
+        self._wake = wake
         self._step, self._active, self._on_error, self._on_stop = step, active, on_error, on_stop
         self._max_idle = max_idle
         self._stop = threading.Event()
@@ -158,6 +236,16 @@ class _Poller:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._wake is not None:
+            self._wake.set()
+
+    def _wait(self) -> bool:
+        """Wait for the next look; True when stopped."""
+        if self._wake is None:
+            return self._stop.wait(self.interval)
+        self._wake.wait(self.interval)
+        self._wake.clear()
+        return self._stop.is_set()
 
     @property
     def running(self) -> bool:
@@ -165,7 +253,7 @@ class _Poller:
 
     def _run(self) -> None:
         last_change = time.monotonic()
-        while not self._stop.wait(self.interval):
+        while not self._wait():
             if not self._active():
                 continue
             try:
@@ -192,10 +280,13 @@ class _LiveBox(widgets.VBox):
         self.add_class("tr-live")
         self._created = time.monotonic()
         self._view_count = 0  # ask the frontend to count its views of this widget
+        feed = EventFeed.for_workspace(client, self.quickstart.workspace_sid)
+        self._feed, self._wake = feed, feed.subscribe() if feed is not None else None
         if interval is None:
-            interval = TWILIO_INTERVAL if "twilio.com" in client.taskrouter.base_url else LOCAL_INTERVAL
+            interval = TWILIO_INTERVAL if feed is None else LOCAL_INTERVAL
         self._poller = _Poller(
-            f"{self.kind}-poller", interval, self._poll_step, self._visible, self._show_error, self.stop
+            f"{self.kind}-poller", interval, self._poll_step, self._visible, self._show_error, self.stop,
+            wake=self._wake,
         )
         _replace_current(self.kind, self)
         if poll:
@@ -218,6 +309,8 @@ class _LiveBox(widgets.VBox):
         poller = getattr(self, "_poller", None)
         if poller is not None:
             poller.stop()
+        if getattr(self, "_feed", None) is not None and self._wake is not None:
+            self._feed.unsubscribe(self._wake)
         super().close()
 
     def _poll_step(self) -> bool:  # pragma: no cover - overridden

@@ -27,9 +27,9 @@ ENDED_WITHOUT_WORKER = ("rejected", "timeout", "canceled", "rescinded")
 
 
 class Connection:
-    """One open socket of one worker page."""
+    """One open socket: a worker page's (with its grant), or a notebook's workspace feed (no grant)."""
 
-    def __init__(self, grant: Grant):
+    def __init__(self, grant: Grant | None):
         self.grant = grant
         self.frames: queue.Queue[Any] = queue.Queue()
         self.closed_by_server: str | None = None
@@ -44,6 +44,7 @@ class Hub:
         self.backend = backend
         self._lock = threading.Lock()
         self._by_worker: dict[str, list[Connection]] = {}
+        self._by_workspace: dict[str, list[Connection]] = {}
         backend.eventbridge = self
 
     # ------------------------------------------------------------------ sockets
@@ -59,17 +60,24 @@ class Hub:
             others.append(conn)
         return conn
 
+    def open_feed(self, workspace_sid: str) -> Connection:
+        """The notebook widgets' feed: a line per event of the workspace, so they refresh instead of polling."""
+        conn = Connection(None)
+        with self._lock:
+            self._by_workspace.setdefault(workspace_sid, []).append(conn)
+        return conn
+
     def forget(self, conn: Connection) -> None:
         with self._lock:
-            others = self._by_worker.get(conn.grant.worker_sid, [])
-            if conn in others:
-                others.remove(conn)
+            for group in (*self._by_worker.values(), *self._by_workspace.values()):
+                if conn in group:
+                    group.remove(conn)
 
     def connections(self, worker_sid: str | None = None) -> list[Connection]:
         with self._lock:
             if worker_sid is not None:
                 return list(self._by_worker.get(worker_sid, []))
-            return [c for conns in self._by_worker.values() for c in conns]
+            return [c for conns in (*self._by_worker.values(), *self._by_workspace.values()) for c in conns]
 
     def close_all(self) -> None:
         for conn in self.connections():
@@ -86,8 +94,13 @@ class Hub:
     def publish(self, event: Row, resource: Row) -> None:
         """Called in the unit of work that records `event`; the frame goes out when that unit commits."""
         with self._lock:
-            if not self._by_worker:
+            if not self._by_worker and not self._by_workspace:
                 return
+            feeds = list(self._by_workspace.get(event["workspace_sid"], []))
+        if feeds:
+            line = json.dumps({"event_type": event["event_type"], "resource_sid": event["resource_sid"],
+                               "sid": event["sid"]})
+            self.backend.state.at_commit(lambda: [c.frames.put(line) for c in feeds])
         targets = self._workers_concerned(event, resource)
         if not targets:
             return

@@ -14,7 +14,7 @@ import logging
 import time
 from queue import Empty
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from simple_websocket import ConnectionClosed, Server
 
 from ..exceptions import InvalidParameter, TwilioError
@@ -26,6 +26,7 @@ from .tunnel import Tunnel
 log = logging.getLogger(__name__)
 
 PATH = "/v1/wschannels"
+FEED_PATH = "/_local/Events/stream"
 WAKE_SECONDS = 0.5  # how often an idle socket looks at its token's expiry and its peer
 CORS = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -87,13 +88,31 @@ def install(app: Flask, backend: Backend, key_secret) -> Hub:
                 ws.close(reason=1000, message=conn.closed_by_server or "")
             except Exception:  # already closed by the page
                 pass
-
-        class WebSocketResponse(Response):
-            """werkzeug has already handed the connection to the socket: nothing more to send."""
-
-        return WebSocketResponse()
+        # As flask-sock does under werkzeug: the socket has been served; this empty answer ends the request.
+        return Response()
 
     # Flask's automatic OPTIONS answer would shadow the preflight, which must carry the CORS headers.
+    def feed() -> Response:
+        """GET /_local/Events/stream?WorkspaceSid=WS (websocket, Basic auth): every event of the workspace, as it
+        commits: what the notebook's widgets follow instead of polling."""
+        ws_sid = request.args.get("WorkspaceSid") or ""
+        backend.workspace(g.account_sid, ws_sid)  # 404 for a workspace of another account
+        ws = Server(request.environ)
+        conn = hub.open_feed(ws_sid)
+        try:
+            _pump(ws, conn, lambda: False)
+        except ConnectionClosed:
+            pass
+        finally:
+            hub.forget(conn)
+            try:
+                ws.close(reason=1000, message=conn.closed_by_server or "")
+            except Exception:
+                pass
+        return Response()
+
+    app.add_url_rule(FEED_PATH, endpoint="eventbridge.feed", view_func=feed, methods=["GET"], websocket=True,
+                     provide_automatic_options=False)
     app.add_url_rule(PATH, endpoint="eventbridge.tunnel", view_func=tunnel_request, methods=["POST"],
                      provide_automatic_options=False)
     app.add_url_rule(PATH, endpoint="eventbridge.preflight", view_func=preflight, methods=["OPTIONS"],
@@ -104,13 +123,22 @@ def install(app: Flask, backend: Backend, key_secret) -> Hub:
 
 
 def _serve(ws: Server, conn: Connection, hub: Hub) -> None:
-    """Send `init`, then every frame the hub queues for this worker, with heartbeats between."""
+    """A worker page's socket: `init`, then what the hub queues for her, until her token expires."""
     ws.send(hub.init_frame(conn.grant))
-    last_sent = time.monotonic()
-    while ws.connected:
+
+    def expired() -> bool:
         if hub.backend.now() >= conn.grant.expires_at:
             conn.closed_by_server = "the access token expired"
-            return
+            return True
+        return False
+
+    _pump(ws, conn, expired)
+
+
+def _pump(ws: Server, conn: Connection, over) -> None:
+    """Send every frame queued for `conn`, with a blank heartbeat when quiet, until `over()` or a close."""
+    last_sent = time.monotonic()
+    while ws.connected and not over():
         try:
             frame = conn.frames.get(timeout=WAKE_SECONDS)
         except Empty:
