@@ -26,8 +26,9 @@ class Config:
     scale_samples: int = 50  # table 4: assignments timed per cell (p50 is what the growth target reads)
     overhead_requests: int = 500  # table 5: requests per row
     cell_timeout: int = 300  # table 6: seconds per notebook cell
+    event_samples: int = 200  # table 8: samples per row (activity updates, reservations)
     time_limit: float = 240.0  # seconds any one timed loop may run before it stops and says so
-    only: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
+    only: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
     profile_dir: Path | None = None  # run every server under cProfile, stats written here
     results_dir: Path = ROOT / "bench" / "results"
     quick: bool = False
@@ -43,6 +44,7 @@ QUICK = {
     "scale_samples": 10,
     "overhead_requests": 50,
     "cell_timeout": 120,
+    "event_samples": 20,
     "time_limit": 30.0,
 }
 
