@@ -1,6 +1,7 @@
 """Twilio's own worker SDK, twilio-taskrouter 2.1.1 as npm installed it, run under Node against the local
 server: each scenario of tests/node/worker_sdk.test.js in a fresh server (start-up, accept / wrap / complete,
-reject, timeout on the clock, cancel, attributes and a refusal, a bad token, an expired token, a token that
+reject, timeout on the clock, cancel, attributes and a refusal, a channel's availability and capacity, a
+reservation rescinded because another worker accepted first, a bad token, an expired token, a token that
 expires and is updated, closeExistingSessions)."""
 
 import json
@@ -16,7 +17,8 @@ from tutorial_helpers.workspace import RESERVATION_TIMEOUT
 
 SCRIPT = Path(__file__).resolve().parents[1] / "node" / "worker_sdk.test.js"
 SCENARIOS = ["startUp", "acceptWrapComplete", "reservationWrapThenComplete", "reject", "timeout", "canceled",
-             "attributesAndRefusals", "badToken", "expiredToken", "tokenExpiresAndUpdates", "closeExistingSessions"]
+             "attributesAndRefusals", "channelAvailabilityAndCapacity", "rescinded",
+             "badToken", "expiredToken", "tokenExpiresAndUpdates", "closeExistingSessions"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -32,6 +34,8 @@ def test_the_sdk_under_node(bridge, scenario):
         "workspaceSid": bridge.qs.workspace_sid,
         "workflowSid": bridge.qs.workflow_sid,
         "aliceSid": bridge.qs.workers["Alice"],
+        "bobSid": bridge.qs.workers["Bob"],
+        "englishQueueSid": bridge.qs.queues["English"],
         "reservationTimeout": RESERVATION_TIMEOUT,
         "workerPageDir": str(PAGE_DIR),
         "tokens": {

@@ -183,6 +183,39 @@ const scenarios = {
     worker.disconnect();
   },
 
+  async channelAvailabilityAndCapacity() {
+    const worker = await ready(env.tokens.alice);
+    const channel = [...worker.channels.values()].find((c) => c.taskChannelUniqueName === "voice");
+    const availability = once(channel, "availabilityUpdated");
+    await rest("POST", `${ws}/Workers/${env.aliceSid}/Channels/${channel.sid}`, { Available: "false" });
+    await availability;
+    check(channel.available === false, `channel available: ${channel.available}`);
+    const capacity = once(channel, "capacityUpdated");
+    await rest("POST", `${ws}/Workers/${env.aliceSid}/Channels/${channel.sid}`, { Capacity: "2", Available: "true" });
+    await capacity;
+    check(channel.capacity === 2, `capacity ${channel.capacity}`);
+    worker.disconnect();
+  },
+
+  async rescinded() {
+    // Two workers reserved for one English task; Bob accepts first, so Alice's reservation is rescinded.
+    await rest("POST", `${ws}/TaskQueues/${env.englishQueueSid}`, { MaxReservedWorkers: "2" });
+    const worker = await ready(env.tokens.alice);
+    await goIdle(worker);
+    await rest("POST", `${ws}/Workers/${env.bobSid}`, { ActivitySid: activity(worker, "Idle").sid });
+    const created = once(worker, "reservationCreated");
+    const task = await rest("POST", `${ws}/Tasks`,
+      { Attributes: JSON.stringify({ selected_language: "en" }), WorkflowSid: env.workflowSid });
+    const [reservation] = await created;
+    const rescinded = once(reservation, "rescinded");
+    const bobs = await rest("GET", `${ws}/Tasks/${task.sid}/Reservations?ReservationStatus=pending`);
+    const bob = bobs.reservations.find((r) => r.worker_sid === env.bobSid);
+    check(bob, "Bob is reserved too");
+    await rest("POST", `${ws}/Tasks/${task.sid}/Reservations/${bob.sid}`, { ReservationStatus: "accepted" });
+    await rescinded;
+    worker.disconnect();
+  },
+
   async badToken() {
     const worker = new Worker(env.tokens.bad, options);
     const [error] = await once(worker, "error");

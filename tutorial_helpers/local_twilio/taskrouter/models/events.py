@@ -34,6 +34,7 @@ class EventsMixin(BackendBase):
         resource_type = {
             "task_queue": "taskqueue",
             "task_channel": "taskchannel",
+            "worker_channel": "workerchannel",
         }.get(resource["_kind"], resource["_kind"])
         event_data = {
             "workspace_sid": ws["sid"],

@@ -225,9 +225,21 @@ class WorkersMixin(BackendBase):
                 changes["configured_capacity"] = capacity
             if available is not None:
                 changes["available"] = available
+            before = dict(wc)
             self._touch(wc, **changes)
             snapshot = dict(wc)
             worker = self.state.rows[worker_sid]
+            # Twilio's events for a channel change; EventBridge pushes them to the worker's page.
+            data = {**self.worker_data(worker), "worker_channel_available": wc["available"],
+                    "worker_channel_capacity": wc["configured_capacity"], "task_channel_sid": wc["task_channel_sid"],
+                    "task_channel_unique_name": wc["task_channel_unique_name"]}
+            ws = self.state.rows[ws_sid]
+            if wc["configured_capacity"] != before["configured_capacity"]:
+                self._event(ws, "worker.capacity.update", wc, f"Worker {worker['friendly_name']} capacity updated",
+                            data)
+            if wc["available"] != before["available"]:
+                self._event(ws, "worker.channel.availability.update", wc,
+                            f"Worker {worker['friendly_name']} channel availability updated", data)
             if worker["available"]:
                 self._offer_worker(worker)
             return snapshot
