@@ -6,6 +6,7 @@ callback dispatcher and serves them with werkzeug in a background thread.
 """
 
 import hmac
+import json
 import logging
 import os
 import tempfile
@@ -32,6 +33,8 @@ from .voice.urls import URLS as VOICE_URLS
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 1024 * 1024  # far above any TaskRouter request: attributes are at most 4 KB
+
 
 def _error(exc: TwilioError) -> Response:
     response = reply(exc.body(), exc.status)
@@ -50,9 +53,13 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
         tables.append(("voice", VOICE_URLS))
         # Worker tokens are signed with the voice side's API keys; EventBridge checks them itself.
         app.config["HUB"] = eventbridge.install(app, backend, voice.key_secret)
+    # Bodies over this are refused (413) from their Content-Length, before they are read.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for service, table in tables:
         for rule, methods, handler in table:
-            app.add_url_rule(rule, endpoint=f"{service}.{handler.__name__}", view_func=handler, methods=methods)
+            # No automatic OPTIONS (Flask's is an empty text/html 200): an unsupported method is Twilio's 405.
+            app.add_url_rule(rule, endpoint=f"{service}.{handler.__name__}", view_func=handler, methods=methods,
+                             provide_automatic_options=False)
 
     @app.before_request
     def authenticate() -> Response | None:
@@ -87,8 +94,29 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler, quiet, and answering even a request it cannot parse the way Twilio would: JSON."""
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s %s", self.command, self.path, code)
+        # A request line that failed to parse has no command or path yet.
+        log.debug("%s %s %s", getattr(self, "command", None), getattr(self, "path", None), code)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's answer to a malformed or oversized request line, or bad headers: Twilio-shaped JSON."""
+        if code == 505:  # an unknown HTTP version is a bad request line like any other
+            code = 400
+        short, _long = self.responses.get(code, ("Error", ""))
+        error = TwilioError(message or short, code=20001, status=code)
+        # A line that could not be parsed leaves HTTP/0.9, which has no status line: answer as HTTP/1.1.
+        self.request_version = "HTTP/1.1"
+        body = json.dumps(error.body()).encode()
+        self.close_connection = True
+        self.send_response(code, short)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
 
 class LocalTaskRouter:
