@@ -203,3 +203,129 @@ def test_bad_flags_are_argparse_errors(tmp_path, flags, words):
     assert result.stderr.startswith("usage: python -m tutorial_helpers.local_taskrouter")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "taskrouter.sqlite3").exists(), "nothing is started on bad flags"
+
+
+class HoldingReceiver:
+    """A callback server that reads each request and, while `holding`, never answers it (a POST in flight
+    when the TaskRouter dies); afterwards it answers assignment callbacks with accept."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.holding = True
+        self.received: list[tuple[str, dict]] = []  # (path, form) of every request read
+        self.answered: list[tuple[str, dict]] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn) -> None:
+        from urllib.parse import parse_qsl
+
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < length:
+                body += conn.recv(65536)
+            path = head.split(b" ")[1].decode()
+            form = dict(parse_qsl(body.decode()))
+            self.received.append((path, form))
+            if self.holding:
+                conn.recv(1)  # until the other side goes away: the TaskRouter was killed mid-request
+                return
+            answer = b'{"instruction": "accept"}' if path == "/assignment" else b""
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(answer)).encode() + b"\r\nConnection: close\r\n\r\n" + answer)
+            self.answered.append((path, form))
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_a_callback_due_when_the_process_is_killed_is_sent_after_the_restart(cli):
+    """kill -9 between the commit and the callback's answer: the outbox sends it again after the restart,
+    once; the reservation it carries is then accepted. Event callbacks are resent in order."""
+    from polling import wait_until
+
+    receiver = HoldingReceiver()
+    try:
+        first = cli()
+        tr = first.client().taskrouter.v1
+        ws = tr.workspaces.create(friendly_name="Outbox", event_callback_url=receiver.url("/events"),
+                                  events_filter="reservation.created,reservation.accepted")
+        w = tr.workspaces(ws.sid)
+        idle = w.activities.create(friendly_name="Idle", available=True)
+        alice = w.workers.create(friendly_name="Alice", attributes="{}")
+        queue = w.task_queues.create(friendly_name="All", target_workers="1==1")
+        config = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+        flow = w.workflows.create(friendly_name="Flow", configuration=json.dumps(config),
+                                  assignment_callback_url=receiver.url("/assignment"))
+        w.workers(alice.sid).update(activity_sid=idle.sid)
+        task = w.tasks.create(attributes="{}", workflow_sid=flow.sid)
+        wait_until(lambda: {p for p, _ in receiver.received} >= {"/assignment", "/events"},
+                   what="both callbacks in flight")
+        [(_, sent)] = [(p, f) for p, f in receiver.received if p == "/assignment"]
+        first.stop(signal.SIGKILL)
+
+        receiver.holding = False
+        second = cli()
+        w = second.client().taskrouter.v1.workspaces(ws.sid)
+        wait_until(lambda: w.tasks(task.sid).fetch().assignment_status == "assigned", what="the accept")
+        assignments = [f for p, f in receiver.answered if p == "/assignment"]
+        assert [f["ReservationSid"] for f in assignments] == [sent["ReservationSid"]]  # exactly once answered
+        wait_until(lambda: [f["EventType"] for p, f in receiver.answered if p == "/events"]
+                   == ["reservation.created", "reservation.accepted"], what="the events, in order")
+    finally:
+        receiver.close()
+
+
+def test_an_assignment_callback_whose_reservation_timed_out_meanwhile_is_not_sent(cli):
+    """Killed with the callback in flight; the reservation's timeout passes while the process is down: at the
+    restart the reservation times out and its assignment callback is not sent again."""
+    import time
+
+    from polling import wait_until
+
+    receiver = HoldingReceiver()
+    try:
+        first = cli()
+        tr = first.client().taskrouter.v1
+        ws = tr.workspaces.create(friendly_name="Outbox")
+        w = tr.workspaces(ws.sid)
+        idle = w.activities.create(friendly_name="Idle", available=True)
+        alice = w.workers.create(friendly_name="Alice", attributes="{}")
+        queue = w.task_queues.create(friendly_name="All", target_workers="1==1")
+        config = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+        flow = w.workflows.create(friendly_name="Flow", configuration=json.dumps(config), task_reservation_timeout=1,
+                                  assignment_callback_url=receiver.url("/assignment"))
+        w.workers(alice.sid).update(activity_sid=idle.sid)
+        task = w.tasks.create(attributes="{}", workflow_sid=flow.sid)
+        wait_until(lambda: receiver.received, what="the callback in flight")
+        first.stop(signal.SIGKILL)
+        time.sleep(1.2)  # the reservation's one second passes on the clock while nothing runs
+        receiver.holding = False
+        second = cli()
+        w = second.client().taskrouter.v1.workspaces(ws.sid)
+        wait_until(lambda: w.tasks(task.sid).reservations.list()[0].reservation_status == "timeout",
+                   what="the reservation to time out")
+        assert receiver.answered == []  # not sent again
+        assert len(receiver.received) == 1
+    finally:
+        receiver.close()

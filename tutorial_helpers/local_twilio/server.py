@@ -180,6 +180,7 @@ class LocalTaskRouter:
         )
         self.timers.start()
         self.backend.resume_timers()
+        self.dispatcher.resume()  # callbacks a killed process left due
         # A short poll interval: stop() waits for the serve loop's next poll, and tests and
         # notebooks stop and start servers often (the default 0.5 s adds up).
         self._thread = threading.Thread(

@@ -4,6 +4,10 @@ Every resource is one row holding its JSON; a model call's changes are written
 in one transaction that commits before the API answers, so a 2xx survives a
 SIGKILL (WAL mode: a committed transaction is in the log file, which the OS
 keeps even when the process dies).
+
+The outbox holds the callbacks a unit of work made due (assignment and event
+callbacks), written in that unit's transaction and deleted once delivered or
+finally failed: a callback due when the process died is sent after the restart.
 """
 
 import json
@@ -27,6 +31,11 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_workspace ON events (workspace_sid, seq);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
 """
 
 
@@ -88,8 +97,9 @@ class Store:
         meta: dict[str, str] | None = None,
         events: Iterable[tuple[str, str, int, dict]] = (),
         dropped_workspaces: Iterable[str] = (),
-    ) -> None:
-        """Apply one unit of work atomically: all of it or none of it."""
+        outbox: Iterable[tuple[str, dict]] = (),
+    ) -> list[int]:
+        """Apply one unit of work atomically: all of it or none of it. Returns the outbox ids, in order."""
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
@@ -106,11 +116,30 @@ class Store:
                 cur.executemany("DELETE FROM resources WHERE sid = ?", [(s,) for s in deletes])
                 for key, value in (meta or {}).items():
                     cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+                ids = []
+                for kind, data in outbox:
+                    cur.execute("INSERT INTO outbox (kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
+                    ids.append(cur.lastrowid)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+        return ids
+
+    def outbox(self) -> list[tuple[int, str, dict]]:
+        """The callbacks still due, oldest first: (id, kind, data)."""
+        rows = self._db.execute("SELECT id, kind, data FROM outbox ORDER BY id").fetchall()
+        return [(oid, kind, json.loads(data)) for oid, kind, data in rows]
+
+    def outbox_done(self, outbox_id: int | None) -> None:
+        """The callback was delivered, or finally failed: it is no longer due."""
+        if outbox_id is None:
+            return
+        with self._lock:
+            if not self._closed:
+                self._db.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()

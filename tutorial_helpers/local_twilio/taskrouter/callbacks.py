@@ -4,6 +4,13 @@ Each workspace gets its own small thread pools, so a slow or dead callback
 server delays only that workspace's callbacks, never the API or another
 workspace. Problems with an answer are recorded as alerts (Twilio's Monitor
 alerts, with Twilio's error codes), never raised.
+
+Every callback comes from the store's outbox (written with the change that
+made it due) and is marked done there once it is settled: delivered, or
+finally failed. `resume()` at start-up sends what a killed process left due,
+in order, except an assignment callback whose reservation is no longer
+pending (accepted, rejected, or timed out meanwhile), which Twilio would not
+send either.
 """
 
 import json
@@ -160,16 +167,41 @@ class Dispatcher:
 
     # -- assignment callbacks ---------------------------------------------------------
 
-    def assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
+    def resume(self) -> int:
+        """Send the callbacks a previous process left due; returns how many were still worth sending."""
+        sent = 0
+        for outbox_id, kind, due in self.backend.state.store.outbox():
+            if kind == "assignment":
+                res = self.backend.state.rows.get(due["reservation"]["sid"])
+                if res is None or res["reservation_status"] != "pending" or (
+                        res.get("_timeout_at") is not None and res["_timeout_at"] <= self.backend.now()):
+                    self.backend.state.store.outbox_done(outbox_id)
+                    continue
+                self.assignment(due["workflow"], due["reservation"], due["params"], outbox_id)
+            else:
+                self.event(due["workspace"], due["event"], outbox_id)
+            sent += 1
+        return sent
+
+    def _settled(self, outbox_id: int | None) -> None:
+        try:
+            self.backend.state.store.outbox_done(outbox_id)
+        except Exception:  # the store closed under us at shutdown: it is sent again at the next start
+            log.debug("outbox %s not marked done", outbox_id)
+
+    def assignment(self, workflow: Row, reservation: Row, params: dict[str, str],
+                   outbox_id: int | None = None) -> None:
         pool = self._pool(workflow["workspace_sid"], "assignment")
         if pool is not None:
-            self._submit(pool, self._deliver_assignment, workflow, reservation, params)
+            self._submit(pool, self._deliver_assignment, workflow, reservation, params, outbox_id)
 
-    def _deliver_assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
+    def _deliver_assignment(self, workflow: Row, reservation: Row, params: dict[str, str],
+                            outbox_id: int | None = None) -> None:
         try:
             self._try_assignment(workflow, reservation, params)
         except Exception:  # never lose the pool thread; the reservation simply stays pending
             log.exception("assignment callback for %s failed", reservation["sid"])
+        self._settled(outbox_id)
 
     def _try_assignment(self, workflow: Row, reservation: Row, params: dict[str, str]) -> None:
         urls = [workflow["assignment_callback_url"], workflow["fallback_assignment_callback_url"]]
@@ -228,12 +260,18 @@ class Dispatcher:
 
     # -- event callbacks -----------------------------------------------------------
 
-    def event(self, ws: Row, event: Row) -> None:
+    def event(self, ws: Row, event: Row, outbox_id: int | None = None) -> None:
         pool = self._pool(ws["sid"], "event")
         if pool is not None:
-            self._submit(pool, self._deliver_event, ws, event)
+            self._submit(pool, self._deliver_event, ws, event, outbox_id)
 
-    def _deliver_event(self, ws: Row, event: Row) -> None:
+    def _deliver_event(self, ws: Row, event: Row, outbox_id: int | None = None) -> None:
+        try:
+            self._try_event(ws, event)
+        finally:
+            self._settled(outbox_id)
+
+    def _try_event(self, ws: Row, event: Row) -> None:
         url = ws["event_callback_url"]
         try:
             status = self._post(ws["account_sid"], url, event_params(ws, event), EVENT_DEADLINE).status

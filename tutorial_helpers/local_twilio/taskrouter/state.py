@@ -36,6 +36,7 @@ class UnitOfWork:
         self.originals: dict[str, Row | None] = {}
         self.after: list[Callable[[], None]] = []
         self.at_commit: list[Callable[[], None]] = []
+        self.outbox: list[dict] = []
         self.meta: dict[str, str] = {}
         self.events: list[Row] = []
         self.dropped_event_workspaces: list[str] = []
@@ -177,6 +178,14 @@ class State:
         assert self._uow is not None, "after_commit outside a unit of work"
         self._uow.after.append(callback)
 
+    def queue_callback(self, kind: str, data: dict, send: Callable[[int, dict], None]) -> None:
+        """A callback this unit makes due: written to the outbox with the unit, then `send(outbox_id, data)`
+        after commit (in order with the unit's other after-commit work)."""
+        assert self._uow is not None, "queue_callback outside a unit of work"
+        entry = {"kind": kind, "data": data, "id": None}
+        self._uow.outbox.append(entry)
+        self._uow.after.append(lambda: send(entry["id"], data))
+
     def at_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the unit is written, still under the lock: what it hands on (websocket frames)
         keeps the order in which the units committed. It must not block."""
@@ -200,8 +209,11 @@ class State:
             (e["sid"], e["workspace_sid"], e["_seq"], {k: v for k, v in e.items() if k not in ("_kind", "_seq")})
             for e in uow.events
         ]
-        if upserts or deletes or uow.meta or events or uow.dropped_event_workspaces:
-            self.store.write(upserts, deletes, uow.meta, events, uow.dropped_event_workspaces)
+        if upserts or deletes or uow.meta or events or uow.dropped_event_workspaces or uow.outbox:
+            ids = self.store.write(upserts, deletes, uow.meta, events, uow.dropped_event_workspaces,
+                                   [(entry["kind"], entry["data"]) for entry in uow.outbox])
+            for entry, outbox_id in zip(uow.outbox, ids, strict=True):
+                entry["id"] = outbox_id
         for callback in uow.at_commit:
             callback()
 

@@ -66,9 +66,9 @@ class EventsMixin(BackendBase):
         if ws.get("event_callback_url") and (
             not wanted or event_type in [x.strip() for x in wanted.split(",")]
         ):
-            snapshot = dict(row)
-            workspace = dict(ws)
-            self.state.after_commit(lambda: self.on_event(workspace, snapshot))
+            # Due with this change, in the outbox: sent after a restart if the process dies first.
+            self.state.queue_callback("event", {"workspace": dict(ws), "event": dict(row)},
+                                      lambda outbox_id, due: self.on_event(due["workspace"], due["event"], outbox_id))
 
     def task_data(self, task: Row) -> dict[str, Any]:
         return {

@@ -65,8 +65,10 @@ class ReservationsMixin(BackendBase):
             self._set_activity(ws, worker, self.state.rows[queue["reservation_activity_sid"]])
         self._schedule(timeout_at, self._reservation_timed_out, ws["sid"], res["sid"])
         if workflow["assignment_callback_url"]:
-            snapshot = (dict(workflow), dict(res), self.assignment_params(ws, task, worker, res, queue))
-            self.state.after_commit(lambda: self.on_assignment(*snapshot))
+            due = {"workflow": dict(workflow), "reservation": dict(res),
+                   "params": self.assignment_params(ws, task, worker, res, queue)}
+            self.state.queue_callback("assignment", due, lambda outbox_id, d: self.on_assignment(
+                d["workflow"], d["reservation"], d["params"], outbox_id))
 
     def assignment_params(self, ws: Row, task: Row, worker: Row, res: Row, queue: Row) -> dict:
         """The form parameters of an assignment callback (reference section 5)."""
