@@ -329,3 +329,23 @@ def test_an_assignment_callback_whose_reservation_timed_out_meanwhile_is_not_sen
         assert len(receiver.received) == 1
     finally:
         receiver.close()
+
+
+def test_defect_events_made_after_a_restart_list_after_the_earlier_ones(tmp_path):
+    """Found by the state machine: the sequence that orders the Events list restarted below the stored events'
+    after a restart, so a new event was listed as older than the ones before it."""
+    from tutorial_helpers.local_twilio import LocalTaskRouter
+
+    with LocalTaskRouter(data_dir=tmp_path) as first:
+        tr = first.client().taskrouter.v1
+        ws = tr.workspaces.create(friendly_name="Order")
+        w = tr.workspaces(ws.sid)
+        worker = w.workers.create(friendly_name="A")
+        activities = [a.sid for a in w.activities.list()]
+        for activity in activities * 3:  # events, but no new resource rows
+            w.workers(worker.sid).update(activity_sid=activity)
+    with LocalTaskRouter(data_dir=tmp_path) as second:
+        w = second.client().taskrouter.v1.workspaces(ws.sid)
+        w.workers.create(friendly_name="D")
+        newest = w.events.list(limit=1)[0]
+        assert newest.event_type == "worker.created" and "D" in newest.description

@@ -59,6 +59,9 @@ class Store:
         for kind, seq, data in rows:
             yield kind, seq, json.loads(data)
 
+    def last_event_seq(self) -> int:
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default

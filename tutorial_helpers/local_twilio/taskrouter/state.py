@@ -67,7 +67,8 @@ class State:
             self._index(row)
             self.rows[row["sid"]] = row
             last = seq
-        self._seq = itertools.count(last + 1)
+        # Events share the sequence (it orders the Events list); they are not loaded, so ask the store.
+        self._seq = itertools.count(max(last, store.last_event_seq()) + 1)
 
     # -- indexes -----------------------------------------------------------------
 
