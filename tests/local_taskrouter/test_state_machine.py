@@ -1,0 +1,213 @@
+"""The lifecycle rules checked together, by a machine: hypothesis drives the official SDK against a live local
+TaskRouter through random sequences (tasks created, re-routed, canceled, deleted, completed; activities
+changed; reservations accepted, rejected, wrapped and timed out on the clock; the workflow changed; the server
+restarted on the same data), and after every step reads the whole state and checks that it agrees with itself.
+
+A bounded run is part of `make test`; `make fuzz` sets STATE_MACHINE_EXAMPLES for a long one.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from twilio.base.exceptions import TwilioRestException
+
+from tutorial_helpers.local_twilio import LocalTaskRouter
+from tutorial_helpers.local_twilio.taskrouter.models.base import TERMINAL_TASK_RETENTION
+from tutorial_helpers.workspace import build_quickstart
+
+EXAMPLES = int(os.environ.get("STATE_MACHINE_EXAMPLES", "25"))
+LANGUAGES = st.sampled_from(["es", "en"])
+WORKERS = st.sampled_from(["Alice", "Bob"])
+ACTIVITIES = st.sampled_from(["Idle", "Offline", "Busy", "Idle"])
+LIVE = ("pending", "accepted", "wrapping")
+
+
+class TaskRouterMachine(RuleBasedStateMachine):
+    @initialize()
+    def start(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="state-machine-")
+        self.tr = LocalTaskRouter(data_dir=Path(self._dir.name)).start()
+        self.client = self.tr.client()
+        self.qs = build_quickstart(self.client)
+        self.created: list[str] = []
+        self.deleted: set[str] = set()
+
+    def teardown(self) -> None:
+        tr = getattr(self, "tr", None)
+        if tr is not None:
+            tr.stop()
+            self._dir.cleanup()
+
+    @property
+    def ws(self):
+        return self.client.taskrouter.v1.workspaces(self.qs.workspace_sid)
+
+    def _rows(self, kind: str) -> list[dict]:
+        with self.tr.backend.state.lock:
+            return [dict(r) for r in self.tr.backend.state.rows.values() if r["_kind"] == kind]
+
+    def _tasks(self, *statuses: str) -> list[dict]:
+        return [t for t in self._rows("task") if not statuses or t["assignment_status"] in statuses]
+
+    def _pending(self) -> list[dict]:
+        return [r for r in self._rows("reservation") if r["reservation_status"] == "pending"]
+
+    @staticmethod
+    def _refused(call) -> None:
+        """A request the rules may refuse (a race with a timeout, a status that moved on): a 4xx, never a 5xx."""
+        try:
+            call()
+        except TwilioRestException as exc:
+            assert 400 <= exc.status < 500, f"{exc.status}: {exc.msg}"
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(language=LANGUAGES, priority=st.integers(0, 3))
+    def create_task(self, language: str, priority: int) -> None:
+        task = self.ws.tasks.create(attributes=json.dumps({"selected_language": language}),
+                                    workflow_sid=self.qs.workflow_sid, priority=priority)
+        self.created.append(task.sid)
+
+    @precondition(lambda self: self._tasks("pending", "reserved"))
+    @rule(data=st.data(), language=LANGUAGES)
+    def change_attributes(self, data, language: str) -> None:
+        task = data.draw(st.sampled_from(self._tasks("pending", "reserved")))
+        self._refused(lambda: self.ws.tasks(task["sid"]).update(
+            attributes=json.dumps({"selected_language": language})))
+
+    @precondition(lambda self: self._tasks("pending", "reserved"))
+    @rule(data=st.data())
+    def cancel_task(self, data) -> None:
+        task = data.draw(st.sampled_from(self._tasks("pending", "reserved")))
+        self._refused(lambda: self.ws.tasks(task["sid"]).update(assignment_status="canceled", reason="machine"))
+
+    @precondition(lambda self: self._tasks())
+    @rule(data=st.data())
+    def delete_task(self, data) -> None:
+        task = data.draw(st.sampled_from(self._tasks()))
+        try:
+            self.ws.tasks(task["sid"]).delete()
+            self.deleted.add(task["sid"])
+        except TwilioRestException as exc:
+            assert 400 <= exc.status < 500
+
+    @rule(worker=WORKERS, activity=ACTIVITIES)
+    def set_activity(self, worker: str, activity: str) -> None:
+        self._refused(lambda: self.ws.workers(self.qs.workers[worker]).update(
+            activity_sid=self.qs.activities[activity], reject_pending_reservations=activity != "Idle"))
+
+    @precondition(lambda self: self._pending())
+    @rule(data=st.data(), accept=st.booleans())
+    def answer_reservation(self, data, accept: bool) -> None:
+        res = data.draw(st.sampled_from(self._pending()))
+        status = "accepted" if accept else "rejected"
+        self._refused(lambda: self.ws.tasks(res["task_sid"]).reservations(res["sid"]).update(
+            reservation_status=status))
+
+    @precondition(lambda self: self._tasks("assigned", "wrapping"))
+    @rule(data=st.data(), wrap_first=st.booleans())
+    def finish_task(self, data, wrap_first: bool) -> None:
+        task = data.draw(st.sampled_from(self._tasks("assigned", "wrapping")))
+        if wrap_first and task["assignment_status"] == "assigned":
+            self._refused(lambda: self.ws.tasks(task["sid"]).update(assignment_status="wrapping"))
+        else:
+            self._refused(lambda: self.ws.tasks(task["sid"]).update(assignment_status="completed", reason="done"))
+
+    @rule(seconds=st.sampled_from([1, 30, 119, 121, 600, 1201, TERMINAL_TASK_RETENTION + 1]))
+    def advance_clock(self, seconds: int) -> None:
+        self.tr.advance_clock(seconds)
+
+    @rule(timeout=st.sampled_from([60, 120, 1200]))
+    def change_workflow(self, timeout: int) -> None:
+        self.ws.workflows(self.qs.workflow_sid).update(task_reservation_timeout=timeout)
+
+    @rule()
+    def restart(self) -> None:
+        self.tr.stop()
+        self.tr = LocalTaskRouter(data_dir=Path(self._dir.name)).start()
+        self.client = self.tr.client()
+
+    # ------------------------------------------------------------------ what must always hold
+
+    @invariant()
+    def the_state_agrees_with_itself(self) -> None:
+        if not hasattr(self, "tr"):
+            return
+        state = self.tr.backend.state
+        with state.lock:  # one consistent look: no request can change it meanwhile
+            rows = list(state.rows.values())
+            tasks = {r["sid"]: r for r in rows if r["_kind"] == "task"}
+            workers = {r["sid"]: r for r in rows if r["_kind"] == "worker"}
+            reservations = [r for r in rows if r["_kind"] == "reservation"]
+            activities = {r["sid"]: r for r in rows if r["_kind"] == "activity"}
+            now = self.tr.backend.now()
+        by_task: dict[str, list[dict]] = {}
+        for res in reservations:
+            by_task.setdefault(res["task_sid"], []).append(res)
+            assert res["task_sid"] in tasks, f"reservation {res['sid']} of a task that is gone"
+        for worker in workers.values():
+            live = [r for r in reservations if r["worker_sid"] == worker["sid"] and r["reservation_status"] in LIVE]
+            # Single-tasking: one task at a time (a channel capacity of one).
+            assert len(live) <= 1, f"{worker['friendly_name']} holds {len(live)} reservations"
+            assert worker["activity_sid"] in activities
+            assert worker["available"] == activities[worker["activity_sid"]]["available"]
+        for sid, task in tasks.items():
+            mine = by_task.get(sid, [])
+            pending = [r for r in mine if r["reservation_status"] == "pending"]
+            holding = [r for r in mine if r["reservation_status"] in ("accepted", "wrapping")]
+            status = task["assignment_status"]
+            assert len(holding) <= 1, f"task {sid} is assigned to {len(holding)} workers"
+            if status == "reserved":
+                assert pending, f"task {sid} is reserved with no pending reservation"
+            if status == "pending":
+                assert not pending and not holding, f"task {sid} is pending with {mine}"
+            if status in ("assigned", "wrapping"):
+                assert len(holding) == 1 and not pending, f"task {sid} is {status} with {mine}"
+                expected = "accepted" if status == "assigned" else "wrapping"
+                assert holding[0]["reservation_status"] == expected
+            if status in ("canceled", "completed"):
+                assert not pending and not holding
+        for sid in self.created:
+            if sid in self.deleted:
+                assert sid not in tasks, f"deleted task {sid} is back"
+            elif sid not in tasks:
+                # Only a finished task disappears on its own, 5 minutes after it finished (on the clock).
+                finished = [e for e in self.tr.backend.state.store.events(self.qs.workspace_sid)
+                            if e["resource_sid"] == sid and e["event_type"] in ("task.completed", "task.canceled")]
+                assert finished, f"task {sid} was lost"
+                assert finished[0]["event_date_ms"] / 1000 + TERMINAL_TASK_RETENTION <= now + 1
+
+    @invariant()
+    def events_are_real_transitions_in_order(self) -> None:
+        if not hasattr(self, "tr"):
+            return
+        events = list(reversed(self.tr.backend.state.store.events(self.qs.workspace_sid)))  # oldest first
+        times = [e["event_date_ms"] for e in events]
+        assert times == sorted(times), "events out of order"
+        # A task's lifecycle events, each allowed only after these (None: first of all).
+        after = {
+            "task.created": (None,),
+            "task.wrapup": ("task.created",),
+            "task.completed": ("task.created", "task.wrapup"),
+            "task.canceled": ("task.created",),
+            "task.deleted": ("task.created", "task.wrapup", "task.completed", "task.canceled"),
+        }
+        last: dict[str, str | None] = {}
+        for event in events:
+            kind = event["event_type"]
+            if kind not in after:
+                continue
+            sid = event["resource_sid"]
+            assert last.get(sid) in after[kind], f"{kind} after {last.get(sid)} for task {sid}"
+            last[sid] = kind
+
+
+TaskRouterMachine.TestCase.settings = settings(
+    max_examples=EXAMPLES, stateful_step_count=20, deadline=None, derandomize="STATE_MACHINE_EXAMPLES" not in
+    os.environ, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+test_the_rules_hold_together = TaskRouterMachine.TestCase
