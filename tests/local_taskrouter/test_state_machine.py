@@ -14,6 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from invariants import check_events, check_state
 from twilio.base.exceptions import TwilioRestException
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
@@ -24,7 +25,6 @@ EXAMPLES = int(os.environ.get("STATE_MACHINE_EXAMPLES", "25"))
 LANGUAGES = st.sampled_from(["es", "en"])
 WORKERS = st.sampled_from(["Alice", "Bob"])
 ACTIVITIES = st.sampled_from(["Idle", "Offline", "Busy", "Idle"])
-LIVE = ("pending", "accepted", "wrapping")
 
 
 class TaskRouterMachine(RuleBasedStateMachine):
@@ -136,75 +136,13 @@ class TaskRouterMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_state_agrees_with_itself(self) -> None:
-        if not hasattr(self, "tr"):
-            return
-        state = self.tr.backend.state
-        with state.lock:  # one consistent look: no request can change it meanwhile
-            rows = list(state.rows.values())
-            tasks = {r["sid"]: r for r in rows if r["_kind"] == "task"}
-            workers = {r["sid"]: r for r in rows if r["_kind"] == "worker"}
-            reservations = [r for r in rows if r["_kind"] == "reservation"]
-            activities = {r["sid"]: r for r in rows if r["_kind"] == "activity"}
-            now = self.tr.backend.now()
-        by_task: dict[str, list[dict]] = {}
-        for res in reservations:
-            by_task.setdefault(res["task_sid"], []).append(res)
-            assert res["task_sid"] in tasks, f"reservation {res['sid']} of a task that is gone"
-        for worker in workers.values():
-            live = [r for r in reservations if r["worker_sid"] == worker["sid"] and r["reservation_status"] in LIVE]
-            # Single-tasking: one task at a time (a channel capacity of one).
-            assert len(live) <= 1, f"{worker['friendly_name']} holds {len(live)} reservations"
-            assert worker["activity_sid"] in activities
-            assert worker["available"] == activities[worker["activity_sid"]]["available"]
-        for sid, task in tasks.items():
-            mine = by_task.get(sid, [])
-            pending = [r for r in mine if r["reservation_status"] == "pending"]
-            holding = [r for r in mine if r["reservation_status"] in ("accepted", "wrapping")]
-            status = task["assignment_status"]
-            assert len(holding) <= 1, f"task {sid} is assigned to {len(holding)} workers"
-            if status == "reserved":
-                assert pending, f"task {sid} is reserved with no pending reservation"
-            if status == "pending":
-                assert not pending and not holding, f"task {sid} is pending with {mine}"
-            if status in ("assigned", "wrapping"):
-                assert len(holding) == 1 and not pending, f"task {sid} is {status} with {mine}"
-                expected = "accepted" if status == "assigned" else "wrapping"
-                assert holding[0]["reservation_status"] == expected
-            if status in ("canceled", "completed"):
-                assert not pending and not holding
-        for sid in self.created:
-            if sid in self.deleted:
-                assert sid not in tasks, f"deleted task {sid} is back"
-            elif sid not in tasks:
-                # Only a finished task disappears on its own, 5 minutes after it finished (on the clock).
-                finished = [e for e in self.tr.backend.state.store.events(self.qs.workspace_sid)
-                            if e["resource_sid"] == sid and e["event_type"] in ("task.completed", "task.canceled")]
-                assert finished, f"task {sid} was lost"
-                assert finished[0]["event_date_ms"] / 1000 + TERMINAL_TASK_RETENTION <= now + 1
+        if hasattr(self, "tr"):
+            check_state(self.tr, self.qs.workspace_sid, self.created, self.deleted)
 
     @invariant()
     def events_are_real_transitions_in_order(self) -> None:
-        if not hasattr(self, "tr"):
-            return
-        events = list(reversed(self.tr.backend.state.store.events(self.qs.workspace_sid)))  # oldest first
-        times = [e["event_date_ms"] for e in events]
-        assert times == sorted(times), "events out of order"
-        # A task's lifecycle events, each allowed only after these (None: first of all).
-        after = {
-            "task.created": (None,),
-            "task.wrapup": ("task.created",),
-            "task.completed": ("task.created", "task.wrapup"),
-            "task.canceled": ("task.created",),
-            "task.deleted": ("task.created", "task.wrapup", "task.completed", "task.canceled"),
-        }
-        last: dict[str, str | None] = {}
-        for event in events:
-            kind = event["event_type"]
-            if kind not in after:
-                continue
-            sid = event["resource_sid"]
-            assert last.get(sid) in after[kind], f"{kind} after {last.get(sid)} for task {sid}"
-            last[sid] = kind
+        if hasattr(self, "tr"):
+            check_events(self.tr, self.qs.workspace_sid)
 
 
 TaskRouterMachine.TestCase.settings = settings(
