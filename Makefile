@@ -10,7 +10,7 @@ LAB_PORT ?= 8888
 # The learner's own copy of notebooks/ (git-ignored): JupyterLab saves outputs there, never into the tracked files.
 MY_NOTEBOOKS := my-notebooks
 
-.PHONY: install lab stop reset fresh-notebooks test lint bench browser clean worker-sdk
+.PHONY: install lab stop reset fresh-notebooks test lint bench fuzz browser clean worker-sdk
 
 install: $(STAMP) worker-sdk
 
@@ -58,6 +58,14 @@ fresh-notebooks: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The long runs of what `make test` runs bounded (about half an hour): the lifecycle state machine, the schema
+# fuzzer on every operation, and the crowd of concurrent clients, repeated. FUZZ_EXAMPLES scales them.
+FUZZ_EXAMPLES ?= 3000
+fuzz: install
+	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
+		$(BIN)/python -m pytest -q tests/local_taskrouter/test_state_machine.py \
+		tests/local_taskrouter/test_schema_fuzz.py tests/local_taskrouter/test_concurrency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -3,10 +3,12 @@ answers a mix (accept, an empty answer, 500, invalid JSON, too slow), then the s
 (tests/local_taskrouter/invariants.py) and every refusal must have been a Twilio-shaped 4xx."""
 
 import json
+import os
 import random
 import threading
 import time
 
+import pytest
 from flask import Flask, Response
 from invariants import check_events, check_state
 from twilio.base.exceptions import TwilioRestException
@@ -15,6 +17,7 @@ from werkzeug.serving import make_server
 from tutorial_helpers.local_twilio.taskrouter import callbacks as callbacks_module
 
 THREADS = 50
+ROUNDS = int(os.environ.get("CONCURRENCY_ROUNDS", "1"))  # `make fuzz` repeats the crowd
 OPERATIONS_PER_THREAD = 12
 WORKERS = 10
 SLOW_DEADLINE = 0.3  # the assignment callback deadline, shortened so "too slow" costs little
@@ -38,7 +41,8 @@ def mixed_callback_app() -> Flask:
     return app
 
 
-def test_fifty_clients_at_once_leave_a_consistent_state(taskrouter, client, monkeypatch):
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_fifty_clients_at_once_leave_a_consistent_state(taskrouter, client, monkeypatch, round_):
     monkeypatch.setattr(callbacks_module, "ASSIGNMENT_DEADLINE", SLOW_DEADLINE)
     server = make_server("127.0.0.1", 0, mixed_callback_app(), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -99,7 +103,7 @@ def test_fifty_clients_at_once_leave_a_consistent_state(taskrouter, client, monk
                     with lock:
                         problems.append(repr(exc))
 
-        threads = [threading.Thread(target=run, args=(seed,)) for seed in range(THREADS)]
+        threads = [threading.Thread(target=run, args=(round_ * THREADS + seed,)) for seed in range(THREADS)]
         for thread in threads:
             thread.start()
         for thread in threads:
