@@ -63,7 +63,8 @@ bench: install
 # fuzzer on every operation, and the crowd of concurrent clients, repeated. FUZZ_EXAMPLES scales them.
 FUZZ_EXAMPLES ?= 3000
 fuzz: install
-	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
+	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$$(( $(FUZZ_EXAMPLES) / 10 )) \
+		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
 		$(BIN)/python -m pytest -q tests/local_taskrouter/test_state_machine.py \
 		tests/local_taskrouter/test_schema_fuzz.py tests/local_taskrouter/test_concurrency.py
 

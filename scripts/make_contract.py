@@ -7,7 +7,9 @@ The tests check every answer of the local services against such a contract, so
 the repository must hold it: a clone with nothing beside it has to pass `make
 test`. It keeps only facts the tests check: each path, its methods, their
 status codes, and for each answer body the field names, JSON types,
-nullability, enums, formats, patterns and lengths. Twilio's prose
+nullability, enums, formats, patterns and lengths; for each operation that
+takes query or form parameters, their names with the same facts, as a schema
+named "request <METHOD> <path>" (what the schema fuzzer sends). Twilio's prose
 (descriptions, summaries, examples) and its vendor extensions are left out.
 tests/contracts/README.md says where the sources are and how to regenerate.
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 KEPT_KEYWORDS = ("type", "nullable", "enum", "format", "pattern", "minLength", "maxLength")
 METHODS = ("get", "post", "put", "delete")
+REQUEST_PREFIX = "request "  # "request POST /v1/Workspaces": that operation's query and form parameters
 SOURCE_REPOSITORY = "https://github.com/twilio/twilio-oai (spec/json)"
 LICENSE_NOTE = (
     "MIT License, Copyright (C) 2023, Twilio, Inc.; the full text is in twilio-oai.LICENSE beside this file"
@@ -49,6 +52,18 @@ def reduce_schema(schema: dict[str, Any], refs: set[str]) -> dict[str, Any]:
     return reduced
 
 
+def request_schema(operation: dict[str, Any], refs: set[str]) -> dict[str, Any] | None:
+    """The operation's query and form parameters as one object schema (path parameters are in the template)."""
+    properties: dict[str, Any] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query":
+            properties[parameter["name"]] = reduce_schema(parameter.get("schema", {}), refs)
+    form = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded", {})
+    for name, prop in form.get("schema", {}).get("properties", {}).items():
+        properties[name] = reduce_schema(prop, refs)
+    return {"type": "object", "properties": properties} if properties else None
+
+
 def component_name(ref: str) -> str:
     prefix = "#/components/schemas/"
     if not ref.startswith(prefix):
@@ -62,6 +77,7 @@ def make_contract(spec: dict[str, Any], source_name: str, source_bytes: bytes) -
         raise ContractError(f"{source_name} has no 'paths' or 'components': not an OpenAPI description")
     refs: set[str] = set()
     paths: dict[str, Any] = {}
+    requests: dict[str, Any] = {}
     for template, item in spec["paths"].items():
         operations = {}
         for method in METHODS:
@@ -72,6 +88,9 @@ def make_contract(spec: dict[str, Any], source_name: str, source_bytes: bytes) -
                 body = response.get("content", {}).get("application/json", {}).get("schema")
                 responses[status] = None if body is None else reduce_schema(body, refs)
             operations[method] = responses
+            request = request_schema(item[method], refs)
+            if request is not None:
+                requests[f"{REQUEST_PREFIX}{method.upper()} {template}"] = request
         paths[template] = operations
 
     components = spec["components"].get("schemas", {})
@@ -91,7 +110,8 @@ def make_contract(spec: dict[str, Any], source_name: str, source_bytes: bytes) -
     return {
         "about": {
             "what": "Facts-only contract of Twilio's API answers: paths, methods, status codes, and per answer "
-                    "the field names, JSON types, nullability, enums, formats, patterns and lengths. No prose.",
+                    "the field names, JSON types, nullability, enums, formats, patterns and lengths; each operation's "
+                    "query and form parameters with the same facts (schemas named 'request METHOD path'). No prose.",
             "source": f"{source_name} ({info.get('title', '?')}, OpenAPI {spec.get('openapi', '?')}, "
                       f"version {info.get('version', '?')}) from {SOURCE_REPOSITORY}",
             "source_sha256": hashlib.sha256(source_bytes).hexdigest(),
@@ -99,7 +119,7 @@ def make_contract(spec: dict[str, Any], source_name: str, source_bytes: bytes) -
             "generated_by": "scripts/make_contract.py (do not edit by hand; see README.md beside this file)",
         },
         "paths": paths,
-        "schemas": dict(sorted(schemas.items())),
+        "schemas": dict(sorted({**schemas, **requests}.items())),
     }
 
 

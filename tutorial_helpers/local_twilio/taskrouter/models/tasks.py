@@ -6,9 +6,11 @@ target's timeout moves a pending task to the workflow's next target, and a
 finished task (completed or canceled) is deleted five minutes later.
 """
 
+import re
+from datetime import datetime
 from typing import Any
 
-from ...clock import iso, parse_iso
+from ...clock import iso
 from ...exceptions import IllegalTransition, InvalidParameter
 from ..state import Row, new_sid
 from ..statuses import TASK_STATUSES
@@ -56,6 +58,7 @@ class TasksMixin(BackendBase):
                 raise InvalidParameter(f"Priority must be between 0 and 2147483647, got {priority}")
             channel = self.task_channel(ws_sid, task_channel or "default")
             now = self.now()
+            start_ts = _virtual_start(virtual_start_time, now)
             timeout = timeout or 86_400
             task = self.state.insert(
                 "task",
@@ -76,12 +79,13 @@ class TasksMixin(BackendBase):
                     "task_channel_unique_name": channel["unique_name"],
                     "workflow_sid": workflow["sid"],
                     "workflow_friendly_name": workflow["friendly_name"],
-                    "virtual_start_time": virtual_start_time or iso(now),
+                    # Twilio's date shape whatever the offset given, so it sorts and renders like the others.
+                    "virtual_start_time": iso(now if start_ts is None else start_ts),
                     "ignore_capacity": False,
                     "routing_target": None,
                     "_attrs": attrs,
                     "_created_ts": now,
-                    "_start_ts": _start_ts(virtual_start_time),
+                    "_start_ts": start_ts,
                     "_expires_at": now + timeout,
                     "_version": 0,
                     "_attempts": 0,
@@ -252,11 +256,29 @@ class TasksMixin(BackendBase):
                 self.timers.schedule(task[field], bind(handler, task["workspace_sid"], task["sid"]))
 
 
-def _start_ts(virtual_start_time: str | None) -> float | None:
-    """A VirtualStartTime the clock can read orders the task as if created then (matching._start)."""
-    if not virtual_start_time:
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)", re.IGNORECASE)
+
+
+def _virtual_start(text: str | None, now: float) -> float | None:
+    """VirtualStartTime: an RFC 3339 date-time with its offset, not in the future, after 1970; "" means unset.
+
+    The task is then ordered as if created at that time (matching._start).
+    """
+    if text is None or text == "":
         return None
+    shown = text[:80]
+    if not RFC3339.fullmatch(text):
+        raise InvalidParameter(
+            f"VirtualStartTime must be an ISO 8601 date-time like 2024-05-14T10:50:02Z, got {shown!r}"
+        )
     try:
-        return parse_iso(virtual_start_time)
-    except ValueError:
-        return None
+        # fromisoformat takes at most 6 fractional digits; more say nothing a second does not.
+        trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.upper().replace("Z", "+00:00"))
+        ts = datetime.fromisoformat(trimmed).timestamp()
+    except (ValueError, OverflowError):  # month 13, hour 25, offset +99:00, ...
+        raise InvalidParameter(f"VirtualStartTime is not a valid date-time, got {shown!r}") from None
+    if ts > now:
+        raise InvalidParameter(f"VirtualStartTime must not be in the future, got {shown!r} (now is {iso(now)})")
+    if ts <= 0:
+        raise InvalidParameter(f"VirtualStartTime must be after 1970-01-01T00:00:00Z, got {shown!r}")
+    return ts

@@ -13,6 +13,7 @@ from .base import (
     MAX_RESERVATION_TIMEOUT,
     BackendBase,
     valid_friendly_name,
+    valid_url,
 )
 
 
@@ -51,12 +52,10 @@ class WorkflowsMixin(BackendBase):
                     f"got {timeout}"
                 )
             out["task_reservation_timeout"] = timeout
-        for field in ("assignment_callback_url", "fallback_assignment_callback_url"):
+        for field, what in (("assignment_callback_url", "AssignmentCallbackUrl"),
+                            ("fallback_assignment_callback_url", "FallbackAssignmentCallbackUrl")):
             if params.get(field) is not None:
-                url = params[field]
-                if url and not url.startswith(("http://", "https://")):
-                    raise InvalidParameter(f"{field} must be an http(s) URL, got {url!r}")
-                out[field] = url or None
+                out[field] = valid_url(params[field], what)
         return out
 
     def _insert_workflow(

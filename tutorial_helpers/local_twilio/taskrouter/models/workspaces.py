@@ -14,6 +14,7 @@ from ..state import Row, new_sid
 from .base import (
     BackendBase,
     valid_friendly_name,
+    valid_url,
 )
 
 DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
@@ -40,6 +41,7 @@ class WorkspacesMixin(BackendBase):
         prioritize_queue_order: str | None = None,
     ) -> Row:
         friendly_name = valid_friendly_name(friendly_name)
+        event_callback_url = valid_url(event_callback_url, "EventCallbackUrl")
         if template not in (None, "NONE", "FIFO"):
             raise InvalidParameter(f"Template must be NONE or FIFO, got {template!r}")
         if prioritize_queue_order not in (None, "FIFO", "LIFO"):
@@ -95,9 +97,10 @@ class WorkspacesMixin(BackendBase):
             changes: dict[str, Any] = {}
             if params.get("friendly_name") is not None:
                 changes["friendly_name"] = valid_friendly_name(params["friendly_name"])
-            for field in ("event_callback_url", "events_filter"):
-                if params.get(field) is not None:
-                    changes[field] = params[field] or None
+            if params.get("event_callback_url") is not None:
+                changes["event_callback_url"] = valid_url(params["event_callback_url"], "EventCallbackUrl")
+            if params.get("events_filter") is not None:
+                changes["events_filter"] = params["events_filter"] or None
             if params.get("multi_task_enabled") is not None:
                 changes["multi_task_enabled"] = params["multi_task_enabled"]
             order = params.get("prioritize_queue_order")
