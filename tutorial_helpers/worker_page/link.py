@@ -67,7 +67,24 @@ class WorkerPageLink:
 
                 activities = tunnel(f"Workspaces/{init['workspace_sid']}/Activities", PageSize=1000)["contents"]
                 wanted = next(a["sid"] for a in activities if a["friendly_name"] == activity)
-                tunnel(path, "POST", ActivitySid=wanted)
+                def attempt(what: str, url: str, method: str = "GET", **params: Any) -> Any:
+                    """A click whose request the server may refuse (a re-run cell tidied the task away)."""
+                    try:
+                        return tunnel(url, method, **params)
+                    except requests.HTTPError as exc:
+                        self.problem = f"{what}: {exc}"
+                        return None
+
+                def accept(sid: str) -> None:
+                    if attempt(f"accepting {sid}", f"{path}/Reservations/{sid}", "POST",
+                               ReservationStatus="accepted") is not None:
+                        self.accepted.append(sid)
+
+                attempt(f"setting {activity}", path, "POST", ActivitySid=wanted)
+                # What the page shows at `ready`: reservations made before its socket was open.
+                for res in (attempt("listing", f"{path}/Reservations", Active="true") or {"contents": []})["contents"]:
+                    if res["reservation_status"] == "pending":
+                        accept(res["sid"])
                 # Like a diligent agent: accept what arrives, and when a task is finished go back to `activity`
                 # (a re-run cell completes the old task and makes a new one), for as long as the page is open.
                 while (frame := socket.receive(timeout=ACCEPT_WITHIN_SECONDS)) is not None:
@@ -75,14 +92,9 @@ class WorkerPageLink:
                         continue
                     event = json.loads(frame)
                     if event["event_type"] == "reservation.created":
-                        sid = event["payload"]["sid"]
-                        try:
-                            tunnel(f"{path}/Reservations/{sid}", "POST", ReservationStatus="accepted")
-                            self.accepted.append(sid)
-                        except requests.HTTPError as exc:  # canceled meanwhile (a re-run cell tidied it away)
-                            self.problem = f"accepting {sid}: {exc}"
+                        accept(event["payload"]["sid"])
                     elif event["event_type"] == "reservation.completed":
-                        tunnel(path, "POST", ActivitySid=wanted)
+                        attempt(f"setting {activity}", path, "POST", ActivitySid=wanted)
             finally:
                 socket.close()
         except Exception as exc:  # reported by the check cell, which says what it saw
