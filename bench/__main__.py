@@ -1,4 +1,4 @@
-"""`make bench`: start fresh servers, run the eight measurements, print markdown tables.
+"""`make bench`: start fresh servers, run the nine measurements, print markdown tables.
 
 Each table is printed as soon as it is measured; the whole report is also written to
 bench/results/ (git-ignored). A measurement that fails becomes a table saying so, and
@@ -21,6 +21,7 @@ from . import (
     overhead,
     scaling,
     seed_flow,
+    storage,
     throughput,
     walkthrough,
 )
@@ -35,6 +36,7 @@ MEASUREMENTS: dict[int, tuple[str, Callable[[Context], Table]]] = {
     5: ("Per-request overhead", overhead.run),
     6: ("The whole walkthrough", walkthrough.run),
     7: ("Server memory", memory.run),
+    9: ("Storage per task", storage.run),
 }
 
 

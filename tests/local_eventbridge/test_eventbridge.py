@@ -6,7 +6,7 @@ import json
 import threading
 
 import requests
-from conftest import frames
+from eventbridge_support import frames
 
 
 def test_the_first_frame_is_init_with_the_worker_and_the_token_lifetime(bridge):

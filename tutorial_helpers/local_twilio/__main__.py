@@ -9,7 +9,7 @@ import threading
 
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_data_dir
 from .ensure import stop_running
-from .server import LocalTaskRouter
+from .server import DEFAULT_EVENT_RETENTION_DAYS, LocalTaskRouter
 from .voice.models import DEFAULT_PHONE_NUMBERS
 from .voice.validators import E164
 
@@ -41,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "$TWILIO_AUTH_TOKEN, else a fixed local token)")
     parser.add_argument("--phone-numbers", default=",".join(DEFAULT_PHONE_NUMBERS),
                         help="the local numbers every account gets, E.164, comma-separated (default %(default)s)")
+    parser.add_argument("--event-retention-days", type=float, default=DEFAULT_EVENT_RETENTION_DAYS,
+                        help="events older than this (on the TaskRouter clock) are deleted (default %(default)g, "
+                             "as Twilio)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--stop", action="store_true",
                         help="stop the local TaskRouter running at --host/--port (its data is kept)")
@@ -49,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not (len(sid) == 34 and sid.startswith("AC") and all(c in "0123456789abcdefABCDEF"
                                                              for c in sid[2:])):
         parser.error(f"--account-sid must be AC followed by 32 hex digits, got {sid[:6]}...")
+    if not args.event_retention_days > 0:
+        parser.error(f"--event-retention-days must be positive, got {args.event_retention_days:g}")
     if not args.auth_token:
         parser.error("--auth-token must not be empty")
     args.phone_numbers = tuple(n.strip() for n in args.phone_numbers.split(",") if n.strip())
@@ -69,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr if code else sys.stdout)
         return code
     router = LocalTaskRouter(args.data_dir, args.host, args.port, args.account_sid,
-                             args.auth_token, standalone=True, phone_numbers=args.phone_numbers)
+                             args.auth_token, standalone=True, phone_numbers=args.phone_numbers,
+                             event_retention_days=args.event_retention_days)
     try:
         router.start()
     except OSError as exc:

@@ -5,6 +5,7 @@ errors; `LocalTaskRouter` assembles store, clock, timers, backend and
 callback dispatcher and serves them with werkzeug in a background thread.
 """
 
+import gc
 import hmac
 import json
 import logging
@@ -33,6 +34,8 @@ from .voice.urls import URLS as VOICE_URLS
 
 log = logging.getLogger(__name__)
 
+DEFAULT_EVENT_RETENTION_DAYS = 30.0  # Twilio keeps TaskRouter events 30 days
+PRUNE_INTERVAL = 3600.0  # seconds on the TaskRouter clock between two prunes of old events
 MAX_BODY_BYTES = 1024 * 1024  # far above any TaskRouter request: attributes are at most 4 KB
 
 
@@ -132,7 +135,11 @@ class LocalTaskRouter:
         extra_accounts: dict[str, str] | None = None,
         standalone: bool = False,
         phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS,
+        event_retention_days: float = DEFAULT_EVENT_RETENTION_DAYS,
     ):
+        if not event_retention_days > 0:
+            raise ValueError(f"event_retention_days must be positive, got {event_retention_days!r}")
+        self.event_retention_days = float(event_retention_days)
         default_sid, default_token = default_credentials()
         self.account_sid = account_sid or default_sid
         self.auth_token = auth_token or default_token
@@ -178,6 +185,7 @@ class LocalTaskRouter:
         self._server = make_server(
             self.host, self._port, self.app, threaded=True, request_handler=_QuietHandler
         )
+        self.prune_events()  # at start-up, then every PRUNE_INTERVAL on the clock
         self.timers.start()
         self.backend.resume_timers()
         self.dispatcher.resume()  # callbacks a killed process left due
@@ -188,7 +196,20 @@ class LocalTaskRouter:
             name="local-taskrouter", daemon=True,
         )
         self._thread.start()
+        if self.standalone:
+            # The state loaded at start-up (every row, its indexes, the imported modules) is long-lived: move it
+            # out of the collector's generations so gen-2 collections on the request path stop scanning it all.
+            # Only in the CLI's own process: freezing a test runner's or a notebook kernel's heap is not ours to do.
+            gc.collect()
+            gc.freeze()
         return self
+
+    def prune_events(self) -> int:
+        """Delete events older than the retention period (on the TaskRouter clock); runs again an hour later."""
+        now = self.clock.now()
+        removed = self.store.prune_events(int((now - self.event_retention_days * 86_400) * 1000))
+        self.timers.schedule(now + PRUNE_INTERVAL, self.prune_events)
+        return removed
 
     def stop(self) -> None:
         if self._server is None:

@@ -8,13 +8,23 @@ keeps even when the process dies).
 The outbox holds the callbacks a unit of work made due (assignment and event
 callbacks), written in that unit's transaction and deleted once delivered or
 finally failed: a callback due when the process died is sent after the restart.
+
+Events are stored compactly (see EventCodec): an event row holds its sid as 16 bytes, a few columns, and a
+short JSON list: references to `blobs` (content-addressed, shared values: the workspace's fields, a task's
+fields, a worker's state, the key order), the values that vary, and nothing that can be rebuilt (defaults
+such as `source`, the resource path, the date text). Decoding gives back the same dict, key order included,
+so the wire bodies are byte-identical. Events older than the retention period are pruned in batches
+(`prune_events`), and so are the blobs no remaining event refers to.
 """
 
+import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -24,13 +34,24 @@ CREATE TABLE IF NOT EXISTS resources (
     data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    sid TEXT PRIMARY KEY,
-    workspace_sid TEXT NOT NULL,
-    seq INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS event_log (
+    seq INTEGER PRIMARY KEY,
+    sid BLOB NOT NULL,
+    ws INTEGER NOT NULL,
+    type INTEGER NOT NULL,
+    ms INTEGER,
     data TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_workspace ON events (workspace_sid, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS event_log_by_sid ON event_log (sid);
+CREATE INDEX IF NOT EXISTS event_log_by_workspace ON event_log (ws, seq);
+CREATE TABLE IF NOT EXISTS blobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    used_until INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS blobs_by_hash ON blobs (hash);
+CREATE INDEX IF NOT EXISTS blobs_by_use ON blobs (used_until);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
@@ -39,16 +60,245 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 
 
+
+# Blobs are stamped with the hour after their newest use: one that is stamped before the prune's cutoff has
+# no event left that refers to it. Stamping by the hour keeps it to one UPDATE per blob per hour.
+STAMP_MS = 3_600_000
+PRUNE_BATCH = 500  # rows deleted per transaction: a big prune never holds the store lock long
+CACHE_LIMIT = 50_000  # blobs remembered in memory, per cache (cleared when full)
+
+# Event fields whose values are shared by many events: each group's values are one blob.
+_GROUPS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("account_sid",), ("event_data", "workspace_sid"), ("event_data", "workspace_name"),
+     ("event_data", "account_sid")),
+    tuple(("event_data", k) for k in ("task_sid", "task_attributes", "task_priority", "task_timeout")),
+    tuple(("event_data", k) for k in ("task_date_created", "task_queue_entered_date")),
+    tuple(("event_data", k) for k in ("task_queue_sid", "task_queue_name", "workflow_sid", "workflow_name",
+                                      "task_channel_sid", "task_channel_unique_name")),
+    tuple(("event_data", k) for k in ("worker_sid", "worker_name", "worker_attributes", "worker_activity_sid",
+                                      "worker_activity_name", "worker_available")),
+)
+_GROUP_OF = {path: g for g, paths in enumerate(_GROUPS) for path in paths}
+_INLINE, _DEFAULT, _DESCRIPTION = -1, -2, -3  # where a value comes from (else: its group's number)
+_SEGMENTS = {"workspace": "", "activity": "Activities", "taskchannel": "TaskChannels", "worker": "Workers",
+             "taskqueue": "TaskQueues", "workflow": "Workflows", "task": "Tasks"}
+_TYPE_BY_PREFIX = {"WS": "workspace", "WA": "activity", "TC": "taskchannel", "WK": "worker", "WQ": "taskqueue",
+                   "WW": "workflow", "WT": "task", "WR": "reservation"}
+_MISSING = object()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _resource_sid(row: dict) -> Any:
+    """The reservation's sid, else the task's, else the worker's (only event_data is read: it is never defaulted)."""
+    data = row.get("event_data")
+    if not isinstance(data, dict):
+        return _MISSING
+    for key in ("reservation_sid", "task_sid", "worker_sid"):
+        if key in data:
+            return data[key]
+    return _MISSING
+
+
+def _resource_path(row: dict) -> Any:
+    ws, sid, kind, data = row.get("workspace_sid"), row.get("resource_sid"), row.get("resource_type"), \
+        row.get("event_data")
+    if not isinstance(ws, str) or not isinstance(sid, str) or not isinstance(data, dict):
+        return _MISSING
+    if kind == "reservation" and isinstance(data.get("task_sid"), str):
+        return f"/Workspaces/{ws}/Tasks/{data['task_sid']}/Reservations/{sid}"
+    if kind == "workerchannel" and isinstance(data.get("worker_sid"), str):
+        return f"/Workspaces/{ws}/Workers/{data['worker_sid']}/Channels/{sid}"
+    if kind == "workspace":
+        return f"/Workspaces/{sid}"
+    if kind in _SEGMENTS:
+        return f"/Workspaces/{ws}/{_SEGMENTS[kind]}/{sid}"
+    return _MISSING
+
+
+# Values rebuilt from the others, in this order (each only reads fields before it or never defaulted).
+_DEFAULTS = {
+    "resource_sid": _resource_sid,
+    "resource_type": lambda row: _TYPE_BY_PREFIX.get(str(row.get("resource_sid"))[:2], _MISSING),
+    "actor_sid": lambda row: row.get("workspace_sid", _MISSING),
+    "actor_type": lambda row: "workspace",
+    "source": lambda row: "twilio",
+    "source_ip_address": lambda row: "127.0.0.1",
+    "event_date": lambda row: _iso(row["event_date_ms"]) if type(row.get("event_date_ms")) is int else _MISSING,
+    "_resource_path": _resource_path,
+}
+_COLUMNS = ("sid", "workspace_sid", "event_type", "event_date_ms")
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _sid_key(sid: str) -> bytes | str:
+    """EV + 32 hex digits as 16 bytes; anything else as itself (SQLite columns take either)."""
+    if len(sid) == 34 and sid.startswith("EV"):
+        try:
+            return bytes.fromhex(sid[2:])
+        except ValueError:
+            pass
+    return sid
+
+
+def _sid_text(key: bytes | str) -> str:
+    return "EV" + key.hex() if isinstance(key, bytes) else key
+
+
+class EventCodec:
+    """An event row <-> (columns, compact data), with the blobs it refers to.
+
+    Stored data: `[schema, [group blob ids], inline values...]`; the schema blob lists every key in its
+    order with where its value comes from (inline, a group, a default, or the description blob, where the
+    resource sid is replaced by NUL).
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[int, Any] = {}  # blob id -> decoded value (readers; ids are never reused)
+        self.lock = threading.Lock()
+
+    # -- encoding (the writer, under the store lock) ---------------------------------------------------
+
+    @staticmethod
+    def encode(row: dict, intern: Any) -> tuple[bytes | str, int, int, int | None, str]:
+        """(sid key, workspace blob, type blob, ms, data); `intern(text, ms)` gives a blob's id."""
+        ms = row.get("event_date_ms")
+        ms = ms if type(ms) is int else None
+        stamp = ms or 0
+        groups: list[list[Any]] = [[] for _ in _GROUPS]
+        inline: list[Any] = []
+        schema: list[Any] = []
+        description_key = None
+
+        def place(path: tuple[str, ...], value: Any) -> int:
+            group = _GROUP_OF.get(path)
+            if group is not None:
+                groups[group].append(value)
+                return group
+            inline.append(value)
+            return _INLINE
+
+        for key, value in row.items():
+            if key in _COLUMNS and not (key == "event_date_ms" and ms is None):
+                schema.append([key, _DEFAULT])
+            elif key == "event_data" and isinstance(value, dict):
+                schema.append([key, [[k, place((key, k), v)] for k, v in value.items()]])
+            elif key in _DEFAULTS and _same(_DEFAULTS[key](row), value):
+                schema.append([key, _DEFAULT])
+            elif key == "description" and isinstance(value, str) and "\0" not in value:
+                resource = row.get("resource_sid")
+                text = value.replace(resource, "\0") if isinstance(resource, str) and resource else value
+                description_key = intern(_dumps(text), stamp)
+                schema.append([key, _DESCRIPTION])
+            else:
+                schema.append([key, place((key,), value)])
+        refs = [intern(_dumps(values), stamp) if values else 0 for values in groups]
+        head: list[Any] = [intern(_dumps(schema), stamp), refs]
+        if description_key is not None:
+            head.append(description_key)
+        return (_sid_key(row["sid"]), intern(_dumps(row.get("workspace_sid")), stamp),
+                intern(_dumps(row.get("event_type")), stamp), ms, _dumps(head + inline))
+
+    # -- decoding (any reader) ----------------------------------------------------------------------------
+
+    def blobs(self, db: sqlite3.Connection, ids: Iterable[int]) -> None:
+        """Load the blobs not cached yet."""
+        missing = sorted({i for i in ids if i and i not in self.values})
+        found = {}
+        for at in range(0, len(missing), 500):
+            chunk = missing[at:at + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT id, value FROM blobs WHERE id IN ({marks})", chunk).fetchall())
+        with self.lock:
+            if len(self.values) + len(found) > CACHE_LIMIT:
+                self.values.clear()
+            self.values.update((i, json.loads(text)) for i, text in found.items())
+
+    def decode(self, db: sqlite3.Connection, rows: list[tuple]) -> list[dict]:
+        """(seq, sid, ws, type, ms, data) rows -> event dicts."""
+        parsed = [(row, json.loads(row[5])) for row in rows]
+        wanted: set[int] = set()
+        for (_seq, _sid, ws, kind, _ms, _data), head in parsed:
+            wanted.update((ws, kind, head[0], *head[1]))
+            if len(head) > 2 and isinstance(head[2], int):
+                wanted.add(head[2])
+        values = self.values
+        if any(i and i not in values for i in wanted):
+            self.blobs(db, wanted)
+            values = self.values
+            if any(i and i not in values for i in wanted):  # cleared while loading: load again, uncached
+                values = {**values, **{i: json.loads(t) for i, t in db.execute(
+                    f"SELECT id, value FROM blobs WHERE id IN ({','.join('?' * len(wanted))})",
+                    sorted(wanted)).fetchall()}}
+        return [self._row(values, *row, head) for row, head in parsed]
+
+    @staticmethod
+    def _row(values: dict, seq: int, sid: bytes | str, ws: int, kind: int, ms: int | None, _data: str,
+             head: list) -> dict:
+        schema = values[head[0]]
+        groups = [iter(values[ref]) if ref else iter(()) for ref in head[1]]
+        uses_description = any(src == _DESCRIPTION for _key, src in schema)
+        description = values[head[2]] if uses_description else None
+        inline = iter(head[3:] if uses_description else head[2:])
+        columns = {"sid": _sid_text(sid), "workspace_sid": values[ws], "event_type": values[kind], "event_date_ms": ms}
+        row: dict[str, Any] = {}
+        later = []
+        for key, src in schema:
+            if isinstance(src, list):
+                row[key] = {k: next(inline) if s == _INLINE else next(groups[s]) for k, s in src}
+            elif src == _INLINE:
+                row[key] = next(inline)
+            elif src == _DESCRIPTION:
+                row[key] = None
+                later.append(key)
+            elif src == _DEFAULT:
+                row[key] = columns[key] if key in _COLUMNS else None
+                if key not in _COLUMNS:
+                    later.append(key)
+            else:
+                row[key] = next(groups[src])
+        for key in [k for k in _DEFAULTS if k in later]:
+            row[key] = _DEFAULTS[key](row)
+        if "description" in later:
+            resource = row.get("resource_sid")
+            row["description"] = description.replace("\0", resource) if isinstance(resource, str) and resource \
+                else description
+        row["_kind"], row["_seq"] = "event", seq
+        return row
+
+
 class Store:
     def __init__(self, data_dir: Path):
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "taskrouter.sqlite3"
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # A new store gives freed pages back to the file (prune_events); an existing one keeps its setting.
+        # (Only before the first table, and before WAL mode writes the header.)
+        self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode loses nothing on a process kill, only on power loss.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self.codec = EventCodec()
+        # The writer's cache: blob text -> [id, used_until]; changes made in a transaction are kept apart
+        # until it commits (a rollback takes the rows back).
+        self._blob_ids: dict[str, list[int]] = {}
+        self._pending: dict[str, list[int]] | None = None
+        self._migrate_events()
         # Readers get a connection per thread: WAL lets them read while a write is under way.
         self._readers = threading.local()
         self._closed = False
@@ -60,7 +310,61 @@ class Store:
             yield kind, seq, json.loads(data)
 
     def last_event_seq(self) -> int:
-        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM event_log").fetchone()[0]
+
+    def _migrate_events(self) -> None:
+        """A data dir from before the compact encoding: its events table is re-encoded into event_log."""
+        old = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
+        if not old:
+            return
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                self._pending = {}
+                rows = cur.execute("SELECT seq, data FROM events ORDER BY seq").fetchall()
+                self._insert_events(cur, [(seq, json.loads(data)) for seq, data in rows])
+                cur.execute("DROP TABLE events")
+                cur.execute("COMMIT")
+                self._blob_ids.update(self._pending)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                self._pending = None
+
+    def _intern(self, cur: sqlite3.Cursor, text: str, ms: int) -> int:
+        """The id of the blob holding `text` (made if need be), stamped as used until after `ms`."""
+        assert self._pending is not None
+        until = (ms // STAMP_MS + 1) * STAMP_MS
+        known = self._pending.get(text) or self._blob_ids.get(text)
+        if known is None:
+            digest = _hash(text)
+            for blob_id, value, used in cur.execute("SELECT id, value, used_until FROM blobs WHERE hash = ?",
+                                                    (digest,)).fetchall():
+                if value == text:
+                    known = [blob_id, used]
+                    break
+            else:
+                cur.execute("INSERT INTO blobs (hash, value, used_until) VALUES (?, ?, ?)", (digest, text, until))
+                known = [cur.lastrowid, until]
+        if known[1] < until:
+            cur.execute("UPDATE blobs SET used_until = MAX(used_until, ?) WHERE id = ?", (until, known[0]))
+            known = [known[0], until]
+        self._pending[text] = known
+        return known[0]
+
+    def _insert_events(self, cur: sqlite3.Cursor, events: Iterable[tuple[int, dict]]) -> None:
+        intern = lambda text, ms: self._intern(cur, text, ms)  # noqa: E731
+        cur.executemany("INSERT INTO event_log (seq, sid, ws, type, ms, data) VALUES (?, ?, ?, ?, ?, ?)",
+                        [(seq, *self.codec.encode(row, intern)) for seq, row in events])
+
+    def _blob_id(self, db: sqlite3.Connection, value: Any) -> int | None:
+        text = _dumps(value)
+        for blob_id, stored in db.execute("SELECT id, value FROM blobs WHERE hash = ?", (_hash(text),)):
+            if stored == text:
+                return blob_id
+        return None
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -69,29 +373,78 @@ class Store:
     def _reader(self) -> sqlite3.Connection:
         db = getattr(self._readers, "db", None)
         if db is None:
-            db = self._readers.db = sqlite3.connect(self.path, check_same_thread=False)
+            db = self._readers.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         return db
 
     def events(self, workspace_sid: str, event_type: str | None = None) -> list[dict]:
         """A workspace's events, newest first. Events live only here, never in memory:
         they are most of the state and are only ever listed or fetched."""
-        query = "SELECT seq, data FROM events WHERE workspace_sid = ?"
-        args: tuple = (workspace_sid,)
-        if event_type is not None:
-            query += " AND json_extract(data, '$.event_type') = ?"
-            args += (event_type,)
-        rows = self._reader().execute(query + " ORDER BY seq DESC", args).fetchall()
-        return [self._event_row(seq, data) for seq, data in rows]
+        db = self._reader()
+        db.execute("BEGIN")  # one snapshot: a prune meanwhile cannot take away a blob these rows refer to
+        try:
+            ws = self._blob_id(db, workspace_sid)
+            kind = self._blob_id(db, event_type) if event_type is not None else None
+            if ws is None or (event_type is not None and kind is None):
+                return []
+            query, args = "SELECT seq, sid, ws, type, ms, data FROM event_log WHERE ws = ?", (ws,)
+            if kind is not None:
+                query, args = query + " AND type = ?", (ws, kind)
+            rows = db.execute(query + " ORDER BY seq DESC", args).fetchall()
+            return self.codec.decode(db, rows)
+        finally:
+            db.execute("COMMIT")
 
     def event(self, sid: str) -> dict | None:
-        row = self._reader().execute("SELECT seq, data FROM events WHERE sid = ?", (sid,)).fetchone()
-        return self._event_row(*row) if row else None
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            row = db.execute("SELECT seq, sid, ws, type, ms, data FROM event_log WHERE sid = ?",
+                             (_sid_key(sid),)).fetchone()
+            return self.codec.decode(db, [row])[0] if row else None
+        finally:
+            db.execute("COMMIT")
 
-    @staticmethod
-    def _event_row(seq: int, data: str) -> dict:
-        row = json.loads(data)
-        row["_kind"], row["_seq"] = "event", seq
-        return row
+    def prune_events(self, before_ms: int, batch: int = PRUNE_BATCH) -> int:
+        """Delete events dated before `before_ms` (oldest first, `batch` rows per transaction), then the blobs
+        no remaining event refers to. Returns how many events went."""
+        removed = 0
+        while True:
+            with self._lock:
+                if self._closed:
+                    return removed
+                rows = self._db.execute("SELECT seq, ms FROM event_log ORDER BY seq LIMIT ?", (batch,)).fetchall()
+                # Oldest first, stopping at the first young one: the ones after it are younger still.
+                old = []
+                for seq, ms in rows:
+                    if ms is None or ms >= before_ms:
+                        break
+                    old.append((seq,))
+                if old:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("DELETE FROM event_log WHERE seq = ?", old)
+                    self._db.execute("COMMIT")
+                    removed += len(old)
+            if len(old) < batch:
+                break
+        while True:
+            with self._lock:
+                if self._closed:
+                    return removed
+                cur = self._db.execute("DELETE FROM blobs WHERE id IN (SELECT id FROM blobs WHERE used_until < ? "
+                                       "LIMIT ?)", (before_ms, batch))
+                if cur.rowcount:
+                    self._blob_ids = {t: k for t, k in self._blob_ids.items() if k[1] >= before_ms}
+                if cur.rowcount < batch:
+                    break
+        # Free pages (pruned events, purged tasks) go back to the file system, a batch at a time.
+        while True:
+            with self._lock:
+                if self._closed or not self._db.execute("PRAGMA freelist_count").fetchone()[0]:
+                    break
+                if self._db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                    break
+                self._db.execute(f"PRAGMA incremental_vacuum({batch})").fetchall()
+        return removed
 
     def write(
         self,
@@ -107,11 +460,12 @@ class Store:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                cur.executemany(
-                    "INSERT INTO events (sid, workspace_sid, seq, data) VALUES (?, ?, ?, ?)",
-                    [(sid, ws, seq, json.dumps(data)) for sid, ws, seq, data in events],
-                )
-                cur.executemany("DELETE FROM events WHERE workspace_sid = ?", [(ws,) for ws in dropped_workspaces])
+                self._pending = {}
+                self._insert_events(cur, [(seq, data) for _sid, _ws, seq, data in events])
+                for ws in dropped_workspaces:
+                    ws_id = self._blob_id(self._db, ws)
+                    if ws_id is not None:
+                        cur.execute("DELETE FROM event_log WHERE ws = ?", (ws_id,))
                 cur.executemany(
                     "INSERT OR REPLACE INTO resources (sid, kind, seq, data) VALUES (?, ?, ?, ?)",
                     [(sid, kind, seq, json.dumps(data)) for sid, kind, seq, data in upserts],
@@ -124,9 +478,14 @@ class Store:
                     cur.execute("INSERT INTO outbox (kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
                     ids.append(cur.lastrowid)
                 cur.execute("COMMIT")
+                if len(self._blob_ids) + len(self._pending) > CACHE_LIMIT:
+                    self._blob_ids.clear()
+                self._blob_ids.update(self._pending)
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            finally:
+                self._pending = None
         return ids
 
     def outbox(self) -> list[tuple[int, str, dict]]:
