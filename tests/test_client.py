@@ -23,6 +23,17 @@ def test_twilio_mode_is_the_plain_client():
     assert (client.username, client.password) == (SID, "token")
 
 
+def test_twilio_mode_with_a_stand_in_aims_the_plain_client_there(taskrouter, monkeypatch):
+    monkeypatch.setenv("TWILIO_REGION", "au1")  # would rewrite a custom host into a made-up one
+    settings = Settings("twilio", taskrouter.account_sid, taskrouter.auth_token, "ngrok",
+                        twilio_base_url=taskrouter.base_url)
+    client = make_client(settings)
+    assert type(client) is Client
+    assert client.taskrouter.base_url == client.api.base_url == settings.taskrouter_url == taskrouter.base_url
+    assert client.taskrouter.v1.workspaces.list() == []
+    assert clone_client(client).taskrouter.v1.workspaces.list() == []
+
+
 def test_clone_keeps_credentials_and_url(taskrouter):
     original = taskrouter.client()
     copy = clone_client(original)

@@ -14,6 +14,7 @@ VARIABLES = (
     "NGROK_AUTHTOKEN",
     "LOCAL_TASKROUTER_URL",
     "LOCAL_TASKROUTER_AUTH_TOKEN",
+    "TWILIO_API_BASE_URL",
 )
 
 
@@ -152,3 +153,29 @@ def test_errors_render_as_one_line_in_ipython():
 def test_missing_env_file_is_an_error(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(env_file=tmp_path / "nope.env")
+
+
+def test_a_stand_in_for_twilio_is_a_testing_only_twilio_mode_setting(tmp_path, monkeypatch):
+    env = write_env(tmp_path, TUTORIAL_MODE="twilio", TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN,
+                    NGROK_AUTHTOKEN=NGROK, TWILIO_API_BASE_URL="http://127.0.0.1:8766/")
+    s = load_settings(env_file=env, prompt=False)
+    assert (s.mode, s.twilio_base_url, s.taskrouter_url) == ("twilio", "http://127.0.0.1:8766", "http://127.0.0.1:8766")
+    assert s.ngrok_authtoken == NGROK  # the rest stays the twilio path: the tunnel is still needed
+    assert "stand-in at http://127.0.0.1:8766 (TWILIO_API_BASE_URL), not to Twilio" in s.describe()
+    assert TOKEN not in s.describe() and NGROK not in s.describe()
+    # Unset, it is Twilio itself; local mode ignores it (LOCAL_TASKROUTER_URL is local mode's).
+    assert load_settings("twilio", env_file=write_env(tmp_path, TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN,
+                                                      NGROK_AUTHTOKEN=NGROK)).twilio_base_url is None
+    monkeypatch.setenv("TWILIO_API_BASE_URL", "http://127.0.0.1:8766")
+    local = load_settings("local")
+    assert local.twilio_base_url is None and local.taskrouter_url == "http://127.0.0.1:8765"
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8766", "ftp://127.0.0.1", "http://127.0.0.1:8766/v1", "http://"])
+def test_a_stand_in_url_must_be_a_base_url(monkeypatch, url):
+    for name, value in {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "NGROK_AUTHTOKEN": NGROK,
+                        "TWILIO_API_BASE_URL": url}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match="TWILIO_API_BASE_URL must be a base URL") as err:
+        load_settings("twilio", prompt=False)
+    assert "remove it" in str(err.value) and TOKEN not in str(err.value)

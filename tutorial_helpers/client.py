@@ -5,7 +5,8 @@
     client.taskrouter.v1.workspaces.list()
 
 Local mode points `client.taskrouter.base_url` at the local TaskRouter; twilio
-mode leaves the client exactly as Twilio's own docs create it.
+mode leaves the client exactly as Twilio's own docs create it (unless the testing-only
+TWILIO_API_BASE_URL names a stand-in for Twilio: then it is aimed there, as in local mode).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def make_client(settings: Settings | None = None) -> Client:
     settings = settings or load_settings()
     if settings.mode == "local":
         return make_local_client(settings.local_base_url, settings.account_sid, settings.auth_token)
+    if settings.twilio_base_url:
+        # Testing only: the same official client, its TaskRouter and 2010-04-01 API hosts replaced by the stand-in.
+        return make_local_client(settings.twilio_base_url, settings.account_sid, settings.auth_token)
     return Client(settings.account_sid, settings.auth_token)
 
 

@@ -115,6 +115,9 @@ def verify_credentials(settings: Settings, timeout: float = 10.0) -> None:
 def _advice(settings: Settings) -> str:
     if settings.mode == "local":
         return "Is the local TaskRouter still running? Run this cell again to start it."
+    if settings.twilio_base_url:
+        return (f"Is the stand-in for Twilio at {settings.twilio_base_url} (TWILIO_API_BASE_URL) running? "
+                f"With a real Twilio account, remove TWILIO_API_BASE_URL. {BACK_TO_LOCAL}")
     return f"Check your internet connection. {BACK_TO_LOCAL}"
 
 

@@ -5,6 +5,13 @@ account it uses itself (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the
 environment when set, else a fixed local account). "twilio" needs real credentials and an ngrok authtoken,
 read from the environment or a `.env` file, and is checked here before any
 notebook cell touches the network.
+
+One advanced twilio-mode setting is for testing only: TWILIO_API_BASE_URL (e.g.
+http://127.0.0.1:8766) sends the SDK's TaskRouter and 2010-04-01 API requests to
+a stand-in for Twilio (the local TaskRouter, started with the same credentials)
+instead of https://taskrouter.twilio.com and https://api.twilio.com. It is never
+needed with real Twilio; everything else (credentials, ngrok tunnel, signature
+checks) stays the twilio-mode path.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -27,6 +35,8 @@ MODES: tuple[Mode, ...] = ("local", "twilio")
 DEFAULT_LOCAL_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 TWILIO_TASKROUTER_URL = "https://taskrouter.twilio.com"
 TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
+# Testing only: where twilio mode's REST requests go instead of Twilio (see the module docstring).
+STAND_IN_VARIABLE = "TWILIO_API_BASE_URL"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Every twilio-mode failure ends with the way back.
@@ -52,17 +62,24 @@ class Settings:
     auth_token: str = field(repr=False)
     ngrok_authtoken: str | None = field(default=None, repr=False)
     local_base_url: str = DEFAULT_LOCAL_BASE_URL
+    # twilio mode only, for testing: a stand-in for Twilio's REST hosts (TWILIO_API_BASE_URL); None means Twilio.
+    twilio_base_url: str | None = None
 
     @property
     def taskrouter_url(self) -> str:
         """Base URL of the TaskRouter this mode talks to (without /v1, as the SDK wants it)."""
-        return self.local_base_url if self.mode == "local" else TWILIO_TASKROUTER_URL
+        if self.mode == "local":
+            return self.local_base_url
+        return self.twilio_base_url or TWILIO_TASKROUTER_URL
 
     def describe(self) -> str:
         """One line for the learner; safe to display because it holds no token."""
         account = f"account {_abbreviate(self.account_sid)}"
         if self.mode == "local":
             return f"local mode: TaskRouter at {self.local_base_url}, {account}, no tunnel needed"
+        if self.twilio_base_url:
+            return (f"twilio mode: {account}, callback exposed through ngrok; REST requests go to the stand-in "
+                    f"at {self.twilio_base_url} ({STAND_IN_VARIABLE}), not to Twilio")
         return f"twilio mode: {account}, callback exposed through ngrok"
 
 
@@ -116,6 +133,7 @@ def load_settings(
         found["TWILIO_AUTH_TOKEN"],
         found["NGROK_AUTHTOKEN"],
         base_url,
+        _stand_in_url(values.get(STAND_IN_VARIABLE)),
     )
 
 
@@ -145,6 +163,18 @@ def _read_values(env_file: str | Path | None) -> dict[str, str]:
     from_file: Mapping[str, str | None] = dotenv_values(candidates[0]) if candidates else {}
     merged = {**from_file, **os.environ}
     return {k: v.strip() for k, v in merged.items() if v and v.strip() and not _placeholder(v)}
+
+
+def _stand_in_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise SettingsError(
+            f"{STAND_IN_VARIABLE} must be a base URL like http://127.0.0.1:8766 (no path); got {value!r}. "
+            f"It is for testing against a stand-in for Twilio: with a real Twilio account, remove it."
+        )
+    return value.rstrip("/")
 
 
 def _placeholder(value: str) -> bool:
