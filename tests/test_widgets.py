@@ -105,8 +105,9 @@ def test_status_view_updates_from_its_thread(taskrouter):
     status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.05)
     assert status.polling
     tutorial.set_activity("Alice", "Idle")
-    wait_until(lambda: "<span class='tr-activity-alice'>Busy</span>" in status.html.value, what="the thread")
-    assert "<span class='tr-assignment-status'>assigned</span>" in status.html.value
+    # The task, its reservations and the workers are three reads: wait for a look that has all of them.
+    wait_until(lambda: "<span class='tr-activity-alice'>Busy</span>" in status.html.value
+               and "<span class='tr-assignment-status'>assigned</span>" in status.html.value, what="the thread")
 
 
 def test_local_widgets_follow_the_event_feed_not_a_poll(taskrouter):
