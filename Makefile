@@ -35,8 +35,8 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install browser lint
-	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node, on two cores (about three minutes)."
-	$(BIN)/python -m pytest -n 2
+	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about four and a half minutes)."
+	$(BIN)/python -m pytest
 
 lab: install
 	@$(BIN)/python -m tutorial_helpers.working_copy sync notebooks $(MY_NOTEBOOKS)

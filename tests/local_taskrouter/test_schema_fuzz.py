@@ -37,7 +37,7 @@ CONTRACT = json.loads((ROOT / "tests" / "contracts" / "taskrouter_v1.json").read
 TIMEOUT = 5.0  # seconds per request: longer is a hang
 
 LONG_RUN = "FUZZ_EXAMPLES" in os.environ
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 STATISTICS_EXAMPLES = max(3, EXAMPLES // 5)  # the local TaskRouter has no statistics: always a 404
 
 # Which parameters an operation needs to succeed; the contract keeps types, not requiredness.
