@@ -52,7 +52,7 @@ class Bridge:
                 pass
 
 
-def frames(sock: Client, count: int, timeout: float = 5.0) -> list[dict]:
+def frames(sock: Client, count: int, timeout: float = 15.0) -> list[dict]:
     """The next `count` non-blank frames, parsed."""
     got = []
     while len(got) < count:
