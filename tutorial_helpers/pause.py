@@ -107,7 +107,7 @@ def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
     raise YourTurn(f"answer {softphone.name}'s phone, then {CONTINUE}.")
 
 
-def pause_for_page(task: Any, wait: float = 30.0) -> None:
+def pause_for_page(task: Any, wait: float = 10.0) -> None:
     """Carry on once the task is assigned (accepted on the worker page); else stop Run All, kindly.
 
     `task` is the SDK's task context (`workspace.tasks(sid)`); a headless run's page needs a few seconds.
