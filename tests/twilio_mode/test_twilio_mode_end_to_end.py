@@ -35,6 +35,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
+from test_notebooks import output_text
 
 from tutorial_helpers.headless import add_autopilot
 from tutorial_helpers.local_twilio import LocalTaskRouter
@@ -185,14 +186,6 @@ def execute(learner: Learner, name: str, probe: str | None = None) -> nbformat.N
             client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
     learner.outputs[name] = output_text(nb)
     return nb
-
-
-def output_text(nb: nbformat.NotebookNode) -> str:
-    return "\n".join(
-        output.get("text", "") or json.dumps(output.get("data", {}))
-        for cell in nb.cells if cell.cell_type == "code"
-        for output in cell.outputs
-    )
 
 
 def assert_no_secret(nb: nbformat.NotebookNode) -> None:

@@ -70,46 +70,42 @@ def install(app: Flask, backend: Backend, key_secret) -> Hub:
         response.headers.update(CORS)
         return response
 
+    def served(conn: Connection, serve) -> Response:
+        """Serve an accepted socket until it ends, then let the hub forget it and close it."""
+        try:
+            ws = Server(request.environ)
+        except Exception:  # the handshake failed: nothing to serve
+            hub.forget(conn)
+            raise
+        try:
+            serve(ws)
+        except ConnectionClosed:
+            pass
+        finally:
+            hub.forget(conn)
+            try:
+                ws.close(reason=1000, message=conn.closed_by_server or "")
+            except Exception:  # already closed by the other side
+                pass
+        # As flask-sock does under werkzeug: the socket has been served; this empty answer ends the request.
+        return Response()
+
     def websocket() -> Response:
         try:
             grant = grant_for(request.args.get("token"))
         except TokenError as exc:
             return _json(exc.body(), exc.status)
         close_existing = (request.args.get("closeExistingSessions") or "").lower() == "true"
-        ws = Server(request.environ)
         conn = hub.open(grant, close_existing)
-        try:
-            _serve(ws, conn, hub)
-        except ConnectionClosed:
-            pass
-        finally:
-            hub.forget(conn)
-            try:
-                ws.close(reason=1000, message=conn.closed_by_server or "")
-            except Exception:  # already closed by the page
-                pass
-        # As flask-sock does under werkzeug: the socket has been served; this empty answer ends the request.
-        return Response()
+        return served(conn, lambda ws: _serve(ws, conn, hub))
 
-    # Flask's automatic OPTIONS answer would shadow the preflight, which must carry the CORS headers.
     def feed() -> Response:
         """GET /_local/Events/stream?WorkspaceSid=WS (websocket, Basic auth): every event of the workspace, as it
         commits: what the notebook's widgets follow instead of polling."""
         ws_sid = request.args.get("WorkspaceSid") or ""
         backend.workspace(g.account_sid, ws_sid)  # 404 for a workspace of another account
-        ws = Server(request.environ)
         conn = hub.open_feed(ws_sid)
-        try:
-            _pump(ws, conn, lambda: False)
-        except ConnectionClosed:
-            pass
-        finally:
-            hub.forget(conn)
-            try:
-                ws.close(reason=1000, message=conn.closed_by_server or "")
-            except Exception:
-                pass
-        return Response()
+        return served(conn, lambda ws: _pump(ws, conn, lambda: False))
 
     app.add_url_rule(FEED_PATH, endpoint="eventbridge.feed", view_func=feed, methods=["GET"], websocket=True,
                      provide_automatic_options=False)
