@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from simple_websocket import Client as WebSocket
 from simple_websocket import ConnectionClosed
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import TaskRouterGrant
 
 from tutorial_helpers.local_twilio.client import make_client
+from tutorial_helpers.socket_client import connect
 from tutorial_helpers.workspace import build_quickstart
 
 from .harness import ACCOUNT_SID, AUTH_TOKEN, Context, Deadline, Summary, Table, ms
@@ -35,7 +35,7 @@ class Listener:
     main thread is still waiting for the REST answer that caused it."""
 
     def __init__(self, url: str):
-        self.sock = WebSocket.connect(url)
+        self.sock = connect(url)
         self.frames: queue.Queue[tuple[float, Frame]] = queue.Queue()
         self.heartbeats = 0
         self.ignored = 0  # frames dropped by wait_for: wanted by no sample

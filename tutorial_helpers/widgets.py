@@ -179,11 +179,11 @@ class EventFeed:
                 self._subscribers.remove(wake)
 
     def _run(self) -> None:
-        from simple_websocket import Client as SocketClient
+        from tutorial_helpers.socket_client import connect
 
         while True:
             try:
-                socket = SocketClient.connect(self.url, headers=self._headers)
+                socket = connect(self.url, headers=self._headers)
             except Exception:  # the server is restarting, or too old to have a feed: the interval covers it
                 time.sleep(FEED_RETRY_SECONDS)
                 continue

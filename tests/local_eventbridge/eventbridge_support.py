@@ -8,6 +8,7 @@ from simple_websocket import Client
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import TaskRouterGrant
 
+from tutorial_helpers.socket_client import connect
 from tutorial_helpers.workspace import build_quickstart
 
 
@@ -32,7 +33,7 @@ class Bridge:
     def connect(self, token: str | None = None, close_existing: bool = True) -> Client:
         url = (self.taskrouter.base_url.replace("http", "ws", 1) + f"/v1/wschannels?token={token or self.token()}"
                f"&closeExistingSessions={'true' if close_existing else 'false'}&clientVersion=2.1.1")
-        sock = Client.connect(url)
+        sock = connect(url)
         self.sockets.append(sock)
         return sock
 

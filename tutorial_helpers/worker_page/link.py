@@ -19,7 +19,8 @@ import threading
 from typing import Any
 
 import requests
-from simple_websocket import Client
+
+from tutorial_helpers.socket_client import connect
 
 ACCEPT_WITHIN_SECONDS = 120.0  # heartbeats come every 10 s: a longer silence means the server is gone
 
@@ -54,7 +55,7 @@ class WorkerPageLink:
             page.raise_for_status()
             token = json.loads(re.search(r"TaskRouter\.Worker\((\"[^\"]+\")", page.text).group(1))
             options = json.loads(re.search(r"TaskRouter\.Worker\(\"[^\"]+\", (\{.*?\})\)", page.text).group(1))
-            socket = Client.connect(f"{options['wsServer']}?token={token}&closeExistingSessions=false")
+            socket = connect(f"{options['wsServer']}?token={token}&closeExistingSessions=false")
             try:
                 init = json.loads(socket.receive(timeout=10))["payload"]
                 path = f"Workspaces/{init['workspace_sid']}/Workers/{init['channel_id']}"
