@@ -22,6 +22,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -317,15 +318,23 @@ class Store:
         old = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
         if not old:
             return
+        with self._interning() as cur:
+            rows = cur.execute("SELECT seq, data FROM events ORDER BY seq").fetchall()
+            self._insert_events(cur, [(seq, json.loads(data)) for seq, data in rows])
+            cur.execute("DROP TABLE events")
+
+    @contextmanager
+    def _interning(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction that may intern blobs: the ids it makes join the cache only if it commits."""
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
+            self._pending = {}
             try:
-                self._pending = {}
-                rows = cur.execute("SELECT seq, data FROM events ORDER BY seq").fetchall()
-                self._insert_events(cur, [(seq, json.loads(data)) for seq, data in rows])
-                cur.execute("DROP TABLE events")
+                yield cur
                 cur.execute("COMMIT")
+                if len(self._blob_ids) + len(self._pending) > CACHE_LIMIT:
+                    self._blob_ids.clear()
                 self._blob_ids.update(self._pending)
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -456,36 +465,23 @@ class Store:
         outbox: Iterable[tuple[str, dict]] = (),
     ) -> list[int]:
         """Apply one unit of work atomically: all of it or none of it. Returns the outbox ids, in order."""
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                self._pending = {}
-                self._insert_events(cur, [(seq, data) for _sid, _ws, seq, data in events])
-                for ws in dropped_workspaces:
-                    ws_id = self._blob_id(self._db, ws)
-                    if ws_id is not None:
-                        cur.execute("DELETE FROM event_log WHERE ws = ?", (ws_id,))
-                cur.executemany(
-                    "INSERT OR REPLACE INTO resources (sid, kind, seq, data) VALUES (?, ?, ?, ?)",
-                    [(sid, kind, seq, json.dumps(data)) for sid, kind, seq, data in upserts],
-                )
-                cur.executemany("DELETE FROM resources WHERE sid = ?", [(s,) for s in deletes])
-                for key, value in (meta or {}).items():
-                    cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-                ids = []
-                for kind, data in outbox:
-                    cur.execute("INSERT INTO outbox (kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
-                    ids.append(cur.lastrowid)
-                cur.execute("COMMIT")
-                if len(self._blob_ids) + len(self._pending) > CACHE_LIMIT:
-                    self._blob_ids.clear()
-                self._blob_ids.update(self._pending)
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            finally:
-                self._pending = None
+        with self._interning() as cur:
+            self._insert_events(cur, [(seq, data) for _sid, _ws, seq, data in events])
+            for ws in dropped_workspaces:
+                ws_id = self._blob_id(self._db, ws)
+                if ws_id is not None:
+                    cur.execute("DELETE FROM event_log WHERE ws = ?", (ws_id,))
+            cur.executemany(
+                "INSERT OR REPLACE INTO resources (sid, kind, seq, data) VALUES (?, ?, ?, ?)",
+                [(sid, kind, seq, json.dumps(data)) for sid, kind, seq, data in upserts],
+            )
+            cur.executemany("DELETE FROM resources WHERE sid = ?", [(s,) for s in deletes])
+            for key, value in (meta or {}).items():
+                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            ids = []
+            for kind, data in outbox:
+                cur.execute("INSERT INTO outbox (kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
+                ids.append(cur.lastrowid)
         return ids
 
     def outbox(self) -> list[tuple[int, str, dict]]:
