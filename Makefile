@@ -59,14 +59,16 @@ fresh-notebooks: install
 bench: install
 	$(BIN)/python -m bench
 
-# The long runs of what `make test` runs bounded (about half an hour): the lifecycle state machine, the schema
-# fuzzer on every operation, and the crowd of concurrent clients, repeated. FUZZ_EXAMPLES scales them.
+# The long runs of what `make test` runs bounded (about an hour): the lifecycle state machine, the schema
+# fuzzer on every operation, the crowd of concurrent clients and the kill -9 soak, repeated. FUZZ_EXAMPLES
+# scales them.
 FUZZ_EXAMPLES ?= 3000
 fuzz: install
 	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$$(( $(FUZZ_EXAMPLES) / 10 )) \
-		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
+		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) KILL_SOAK_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
 		$(BIN)/python -m pytest -q tests/local_taskrouter/test_state_machine.py \
-		tests/local_taskrouter/test_schema_fuzz.py tests/local_taskrouter/test_concurrency.py
+		tests/local_taskrouter/test_schema_fuzz.py tests/local_taskrouter/test_concurrency.py \
+		tests/local_taskrouter/test_kill_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

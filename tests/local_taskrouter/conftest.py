@@ -3,6 +3,7 @@
 
 import pytest
 import taskrouter_support
+from cli_support import Cli
 from werkzeug.serving import BaseWSGIServer
 
 
@@ -29,3 +30,17 @@ def _quick_recorder_shutdown(monkeypatch):
 def callbacks(_quick_recorder_shutdown, callbacks):
     """The shared recorder, created while the quick shutdown is in place."""
     return callbacks
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Starts CLI processes on one data dir; whatever is still running at the end is killed."""
+    started: list[Cli] = []
+
+    def start(*extra: str, **how) -> Cli:
+        started.append(Cli(tmp_path / "data", *extra, **how))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.kill_if_running()

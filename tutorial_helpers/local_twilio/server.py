@@ -185,10 +185,12 @@ class LocalTaskRouter:
         self._server = make_server(
             self.host, self._port, self.app, threaded=True, request_handler=_QuietHandler
         )
+        # Callbacks a killed process left due, read before any timer runs: an overdue timer's own callbacks
+        # go to the outbox and out at once, and must not be read back from it and sent a second time.
+        self.dispatcher.resume()
         self.prune_events()  # at start-up, then every PRUNE_INTERVAL on the clock
         self.timers.start()
         self.backend.resume_timers()
-        self.dispatcher.resume()  # callbacks a killed process left due
         # A short poll interval: stop() waits for the serve loop's next poll, and tests and
         # notebooks stop and start servers often (the default 0.5 s adds up).
         self._thread = threading.Thread(
