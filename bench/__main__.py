@@ -1,9 +1,9 @@
-"""`make bench`: start fresh servers, run the nine measurements, print markdown tables.
+"""`make bench`: start fresh servers, run the ten measurements, print markdown tables.
 
 Each table is printed as soon as it is measured; the whole report is also written to
 bench/results/ (git-ignored). A measurement that fails becomes a table saying so, and
-the run goes on. Tables come in MEASUREMENTS' order, not by number: table 8 (event delivery,
-added later) is listed right after table 1, the other latency from a change to the worker.
+the run goes on. Tables come in MEASUREMENTS' order, not by number: tables 8 (event delivery) and 10
+(the garbage collector), added later, are listed right after table 1, whose neighbours they are.
 """
 
 import sys
@@ -16,6 +16,7 @@ from . import (
     config,
     environment,
     event_delivery,
+    gc_pauses,
     latency,
     memory,
     overhead,
@@ -30,6 +31,7 @@ from .harness import Context, HelperApp, Table
 MEASUREMENTS: dict[int, tuple[str, Callable[[Context], Table]]] = {
     1: ("Assignment latency", latency.run),
     8: ("Event delivery latency", event_delivery.run),  # listed next to 1, see above
+    10: ("Garbage collector on the request path", gc_pauses.run),  # next to 1 as well: its tail, looked into
     2: ("Seed flow latency", seed_flow.run),
     3: ("Throughput", throughput.run),
     4: ("Scaling", scaling.run),

@@ -80,10 +80,14 @@ def _python_module(module: str) -> list[str]:
 class ServerProcess:
     """`python -m tutorial_helpers.local_twilio` on a free port with a fresh data directory."""
 
-    def __init__(self, label: str, profile_dir: Path | None = None):
+    def __init__(self, label: str, profile_dir: Path | None = None, wrapper: list[str] | None = None,
+                 data_dir: Path | None = None):
         self.label = label
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"bench-{label}-")
-        self.data_dir = Path(self._tmp.name)
+        # A module that runs the server inside itself, and its own flags (table 10's gc probe).
+        self.wrapper = wrapper
+        # A given data dir outlives this process (a second one loads it); by default a fresh one that does not.
+        self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix=f"bench-{label}-")
+        self.data_dir = data_dir or Path(self._tmp.name)
         self.profile_path = profile_dir / f"{label}.prof" if profile_dir else None
         self.log_path = self.data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
@@ -92,7 +96,9 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         common = ["--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir),
                   "--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN]
-        if self.profile_path is not None:
+        if self.wrapper is not None:
+            cmd = [*_python_module(self.wrapper[0]), *self.wrapper[1:], *common]
+        elif self.profile_path is not None:
             cmd = [*_python_module("bench.profiled_server"), "--profile-out", str(self.profile_path), *common]
         else:
             cmd = [*_python_module("tutorial_helpers.local_twilio"), *common]
@@ -132,7 +138,8 @@ class ServerProcess:
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         self.proc = None
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
     def log_tail(self, chars: int = 600) -> str:
         try:
