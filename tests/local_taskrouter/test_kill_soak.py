@@ -139,10 +139,14 @@ def test_kill_9_at_random_moments_of_a_fifty_task_run(tmp_path, round_):
         queue = api.until("POST", f"{W}/TaskQueues", FriendlyName="All", TargetWorkers="1==1",
                           AssignmentActivitySid=busy)["sid"]
         config = {"task_routing": {"filters": [], "default_filter": {"queue": queue}}}
-        # One second to accept: a task the callback leaves for later is accepted through REST by the agents'
-        # loop, or times out first (sometimes while the process is down) and is offered again.
-        flow = api.until("POST", f"{W}/Workflows", FriendlyName="Flow", Configuration=json.dumps(config),
-                         AssignmentCallbackUrl=receiver.url("/assignment"), TaskReservationTimeout="1")["sid"]
+        # The callback accepts tasks of the first workflow at once; those of the second it leaves for later, to
+        # be accepted through REST by the agents' loop within a second, or to time out first (sometimes while
+        # the process is down) and be offered again. The first's timeout is long, so a busy machine cannot
+        # make one of its reservations time out.
+        flows = {answer: api.until("POST", f"{W}/Workflows", FriendlyName=answer, Configuration=json.dumps(config),
+                                   AssignmentCallbackUrl=receiver.url("/assignment"),
+                                   TaskReservationTimeout=timeout)["sid"]
+                 for answer, timeout in (("accept", "120"), ("later", "1"))}
         workers = [api.until("POST", f"{W}/Workers", FriendlyName=f"Agent {i}", ActivitySid=idle)["sid"]
                    for i in range(WORKERS)]
         assert activities["Offline"]
@@ -158,7 +162,8 @@ def test_kill_9_at_random_moments_of_a_fifty_task_run(tmp_path, round_):
             while len(acknowledged) < TASKS:
                 n = len(acknowledged)
                 attributes = {"n": n, "answer": "later" if n % 5 == 0 else "accept"}
-                body = api.call("POST", f"{W}/Tasks", Attributes=json.dumps(attributes), WorkflowSid=flow)
+                body = api.call("POST", f"{W}/Tasks", Attributes=json.dumps(attributes),
+                                WorkflowSid=flows[attributes["answer"]])
                 if body is None:
                     maybe += 1
                     time.sleep(0.05)
