@@ -10,7 +10,7 @@ import threading
 
 import pytest
 import requests
-from cli_support import CONSOLE_SCRIPT, ROOT
+from cli_support import ACCOUNT, CONSOLE_SCRIPT, ROOT
 
 from tutorial_helpers.local_taskrouter.ensure import stop_running
 
@@ -142,6 +142,7 @@ class HoldingReceiver:
 
         self.holding = True
         self.received: list[tuple[str, dict]] = []  # (path, form) of every request read
+        self.signatures: dict[int, str] = {}  # id(form) -> its X-Twilio-Signature
         self.answered: list[tuple[str, dict]] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -173,7 +174,9 @@ class HoldingReceiver:
             while len(body) < length:
                 body += conn.recv(65536)
             path = head.split(b" ")[1].decode()
-            form = dict(parse_qsl(body.decode()))
+            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+            signature = re.search(rb"(?i)x-twilio-signature: *(\S+)", head)
+            self.signatures[id(form)] = signature.group(1).decode() if signature else ""
             self.received.append((path, form))
             if self.holding:
                 conn.recv(1)  # until the other side goes away: the TaskRouter was killed mid-request
@@ -220,6 +223,48 @@ def test_a_callback_due_when_the_process_is_killed_is_sent_after_the_restart(cli
         assert [f["ReservationSid"] for f in assignments] == [sent["ReservationSid"]]  # exactly once answered
         wait_until(lambda: [f["EventType"] for p, f in receiver.answered if p == "/events"]
                    == ["reservation.created", "reservation.accepted"], what="the events, in order")
+    finally:
+        receiver.close()
+
+
+def test_a_call_status_callback_due_when_the_process_is_killed_is_sent_after_the_restart(cli):
+    """kill -9 while a call's first status callback waits for its answer (the others are due behind it): after
+    the restart the call's status callbacks are sent again from the outbox, in order, signed, and the
+    `completed` of the call the restart ended comes last. SequenceNumber 0, 1, 2, 3, no gaps, and nothing
+    twice but the one in flight."""
+    from polling import wait_until
+    from twilio.request_validator import RequestValidator
+
+    number = "+12025550142"
+    receiver = HoldingReceiver()
+    try:
+        first = cli("--phone-numbers", number)
+        client = first.client()
+        # The number's application never answers either: the call stays in progress until the kill.
+        client.incoming_phone_numbers.list(phone_number=number)[0].update(voice_url=receiver.url("/voice"))
+        call = client.calls.create(to=number, from_="+15551230000", twiml="<Response><Pause length='3600'/></Response>",
+                                   status_callback=receiver.url("/status"),
+                                   status_callback_event=["initiated", "ringing", "answered", "completed"])
+        assert client.calls(call.sid).fetch().status == "in-progress"  # initiated, ringing, answered are due
+
+        def statuses(requests: list[tuple[str, dict]]) -> list[dict]:
+            return [form for path, form in requests if path == "/status"]
+
+        [in_flight] = wait_until(lambda: statuses(receiver.received), what="the first status callback in flight")
+        assert in_flight["SequenceNumber"] == "0"
+        first.stop(signal.SIGKILL)
+
+        receiver.holding = False
+        cli("--phone-numbers", number)
+        answered = wait_until(lambda: len(statuses(receiver.answered)) == 4 and statuses(receiver.answered),
+                              what="the call's four status callbacks")
+        assert [(f["SequenceNumber"], f["CallStatus"]) for f in answered] == [
+            ("0", "initiated"), ("1", "ringing"), ("2", "in-progress"), ("3", "failed")]
+        assert all(f["CallSid"] == call.sid for f in answered) and "CallDuration" in answered[-1]
+        assert [f["SequenceNumber"] for f in statuses(receiver.received)] == ["0", "0", "1", "2", "3"]
+        assert answered[0] == in_flight  # the same callback, its Timestamp included, not a new one
+        validator = RequestValidator(ACCOUNT[1])  # signed at send time with the account's token
+        assert all(validator.validate(receiver.url("/status"), f, receiver.signatures[id(f)]) for f in answered)
     finally:
         receiver.close()
 

@@ -188,6 +188,9 @@ class LocalTaskRouter:
         # Callbacks a killed process left due, read before any timer runs: an overdue timer's own callbacks
         # go to the outbox and out at once, and must not be read back from it and sent a second time.
         self.dispatcher.resume()
+        # The same for the voice side's status callbacks; then the calls it left going end, after what was
+        # due, and their own callbacks (status reports, TaskRouter events) go out behind it.
+        self.voice.resume_calls()
         self.prune_events()  # at start-up, then every PRUNE_INTERVAL on the clock
         self.timers.start()
         self.backend.resume_timers()

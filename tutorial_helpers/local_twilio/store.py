@@ -5,9 +5,10 @@ in one transaction that commits before the API answers, so a 2xx survives a
 SIGKILL (WAL mode: a committed transaction is in the log file, which the OS
 keeps even when the process dies).
 
-The outbox holds the callbacks a unit of work made due (assignment and event
-callbacks), written in that unit's transaction and deleted once delivered or
-finally failed: a callback due when the process died is sent after the restart.
+The outbox holds the callbacks a unit of work made due (TaskRouter's assignment
+and event callbacks, the voice side's status callbacks), written in that unit's
+transaction and deleted once delivered or finally failed: a callback due when
+the process died is sent after the restart.
 
 Events are stored compactly (see EventCodec): an event row holds its sid as 16 bytes, a few columns, and a
 short JSON list: references to `blobs` (content-addressed, shared values: the workspace's fields, a task's
@@ -484,9 +485,11 @@ class Store:
                 ids.append(cur.lastrowid)
         return ids
 
-    def outbox(self) -> list[tuple[int, str, dict]]:
-        """The callbacks still due, oldest first: (id, kind, data)."""
-        rows = self._db.execute("SELECT id, kind, data FROM outbox ORDER BY id").fetchall()
+    def outbox(self, kinds: tuple[str, ...]) -> list[tuple[int, str, dict]]:
+        """The callbacks of these kinds still due, oldest first: (id, kind, data). Each service reads its own."""
+        marks = ", ".join("?" * len(kinds))
+        rows = self._db.execute(f"SELECT id, kind, data FROM outbox WHERE kind IN ({marks}) ORDER BY id",
+                                kinds).fetchall()
         return [(oid, kind, json.loads(data)) for oid, kind, data in rows]
 
     def outbox_done(self, outbox_id: int | None) -> None:

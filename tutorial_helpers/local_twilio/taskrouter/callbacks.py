@@ -170,7 +170,7 @@ class Dispatcher:
     def resume(self) -> int:
         """Send the callbacks a previous process left due; returns how many were still worth sending."""
         sent = 0
-        for outbox_id, kind, due in self.backend.state.store.outbox():
+        for outbox_id, kind, due in self.backend.state.store.outbox(("assignment", "event")):
             if kind == "assignment":
                 res = self.backend.state.rows.get(due["reservation"]["sid"])
                 if res is None or res["reservation_status"] != "pending" or (

@@ -14,7 +14,8 @@ Gather's timeout. Webhooks are signed requests (webhooks.py) sent off the
 state lock; their answers resume the call in a unit of work of their own.
 What the caller hears is kept as the call's transcript. Status callbacks
 (initiated, ringing, answered, completed) and the Enqueue action of a call
-that has left the queue are reports: sent in order, their answers unread.
+that has left the queue are reports (reports.py): written to the outbox with
+the status change that made them due, sent in order, their answers unread.
 Bridges and the worker's phone, for TaskRouter's voice instructions, are in
 instructions.py.
 """
@@ -29,6 +30,7 @@ from typing import Any
 from ..exceptions import InvalidParameter, NotFound, TwilioError
 from ..taskrouter.state import Row, new_sid
 from ..webhooks import Unreachable, send
+from . import reports
 from .rendering import rfc2822
 from .twiml import (
     DialQueue,
@@ -64,10 +66,17 @@ class CallsMixin:
 
     def _calls_init(self) -> None:
         self._fetches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-webhook")
-        # Status callbacks and Enqueue actions that only report: one thread, so they arrive in order.
-        self._status_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-status")
-        # A call cannot outlive the process that ran it: one still going at start-up ended with it. Oldest
-        # first, so a caller waiting for a worker's phone is gone before that phone stops ringing.
+        self._reports = reports.Reports(self.state.store, self.accounts, WEBHOOK_DEADLINE)
+
+    def resume_calls(self) -> None:
+        """At start-up, before any timer runs: what a previous process left undone.
+
+        First the reports it left due, then the calls it left going are ended, so a call's `completed`
+        comes after its older reports. A call cannot outlive the process that ran it: one still going at
+        start-up ended with it. Oldest first, so a caller waiting for a worker's phone is gone before that
+        phone stops ringing.
+        """
+        self._reports.resume()
         with self.state.unit():
             going = [r for r in self.state.rows.values() if r["_kind"] == "call" and r["status"] not in ENDED]
             for row in sorted(going, key=lambda r: r["_created_ts"]):
@@ -75,7 +84,7 @@ class CallsMixin:
 
     def close_calls(self) -> None:
         self._fetches.shutdown(wait=False, cancel_futures=True)
-        self._status_pool.shutdown(wait=False, cancel_futures=True)
+        self._reports.close()
 
     # -------------------------------------------------------------------- the API
 
@@ -619,15 +628,6 @@ class CallsMixin:
         self._report(row, spec["method"], spec["url"], params)
 
     def _report(self, row: Row, method: str, url: str, params: dict[str, str]) -> None:
-        """A signed request whose answer is not read (status callbacks, a finished call's action): sent after
-        commit, one at a time so they arrive in order; a failure is only logged, as nothing can hear it."""
-        auth_token = self.accounts[row["account_sid"]]
-        call_sid = row["sid"]
-
-        def post() -> None:
-            try:
-                send(method, url, params, auth_token, WEBHOOK_DEADLINE)
-            except Unreachable as exc:
-                log.warning("call %s: %s: %s", call_sid, url, exc)
-
-        self._after(lambda: self._status_pool.submit(post))
+        """A signed request whose answer is not read (status callbacks, a finished call's action): in the
+        outbox with this unit's change, sent after commit in the call's order (reports.py)."""
+        self.state.queue_callback(reports.KIND, reports.due(row, method, url, params), self._reports.send)
