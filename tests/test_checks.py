@@ -1,7 +1,10 @@
 import pytest
 import requests
+from pyngrok import conf, ngrok, process
 from quickstart_support import ACCEPT, callback_app, local_settings, make_tutorial, wait_until
 
+from tutorial_helpers import checks, tunnel
+from tutorial_helpers.callback_server import start_callback_server
 from tutorial_helpers.checks import (
     CheckResult,
     check_environment,
@@ -9,6 +12,8 @@ from tutorial_helpers.checks import (
     check_step_03,
     check_workspace,
 )
+from tutorial_helpers.client import make_client
+from tutorial_helpers.settings import Settings, load_settings
 from tutorial_helpers.workspace import build_quickstart
 
 pytestmark = pytest.mark.usefixtures("no_callback_server_left")
@@ -162,3 +167,96 @@ def test_forged_callback_is_refused_and_changes_nothing(taskrouter):
     assert not tutorial.server.log.last().signature_valid
     result = check_step_03(tutorial.client, tutorial.quickstart, task.sid, tutorial.server, timeout=0)
     assert not result and "403" in str(result)
+
+
+# ---------------------------------------------------------------------------- twilio mode, with a stand-in for Twilio
+
+
+def stand_in_settings(tr, **kwargs) -> Settings:
+    """Twilio mode, its REST requests going to the local TaskRouter (TWILIO_API_BASE_URL)."""
+    return Settings("twilio", tr.account_sid, tr.auth_token, "ngrok-token", twilio_base_url=tr.base_url, **kwargs)
+
+
+@pytest.fixture
+def ngrok_agents(monkeypatch, tmp_path):
+    """Two ngrok agents: pyngrok's configured ngrok_path (as PYNGROK_NGROK_PATH sets it) and one on PATH.
+
+    No NGROK_PATH; pyngrok's default config is given back afterwards, and nothing reaches a real agent.
+    """
+    configured, on_path = tmp_path / "pyngrok" / "ngrok", tmp_path / "bin" / "ngrok"
+    for agent in (configured, on_path):
+        agent.parent.mkdir()
+        agent.write_text("#!/bin/sh\n")
+        agent.chmod(0o755)
+    monkeypatch.delenv("NGROK_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    default = conf.get_default()
+    monkeypatch.setattr(default, "ngrok_path", str(configured))
+    monkeypatch.setattr(default, "auth_token", default.auth_token)
+    monkeypatch.setattr(tunnel, "_public_urls", {})
+    return configured, on_path
+
+
+def agent_the_tunnel_runs(monkeypatch, port: int = 8000, **kwargs) -> str:
+    """open_tunnel with pyngrok stubbed: which agent would it start?"""
+    used = []
+    monkeypatch.setattr(process, "is_process_running", lambda path: used.append(path) or False)
+    monkeypatch.setattr(ngrok, "install_ngrok", lambda *a, **k: pytest.fail("no download"))
+    monkeypatch.setattr(ngrok, "connect", lambda *a, **k: ngrok.NgrokTunnel(
+        {"public_url": "https://stub.ngrok-free.app", "upstream": {"url": f"http://127.0.0.1:{port}"}},
+        conf.get_default(), None))
+    tunnel.open_tunnel(port, "ngrok-token", **kwargs)
+    tunnel._public_urls.clear()
+    return used[0]
+
+
+def test_environment_check_ignores_pyngroks_configured_ngrok_path(taskrouter, monkeypatch, ngrok_agents):
+    configured, _on_path = ngrok_agents
+    result = check_environment(stand_in_settings(taskrouter))
+    assert result.ok, str(result)
+    used = agent_the_tunnel_runs(monkeypatch)
+    assert used == str(configured)
+    assert f"ngrok agent: {used}" in result.seen  # the agent the tunnel runs, not the one on PATH
+
+
+def test_ngrok_path_in_dot_env_is_ignored(taskrouter, monkeypatch, tmp_path, ngrok_agents):
+    """NGROK_PATH in the learner's .env names the agent, for the check and for the callback server's tunnel."""
+    for name in ("TUTORIAL_MODE", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN", "TWILIO_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    chosen = tmp_path / "from-dot-env" / "ngrok"
+    chosen.parent.mkdir()
+    chosen.write_text("#!/bin/sh\n")
+    env = tmp_path / ".env"
+    env.write_text(f"TUTORIAL_MODE=twilio\nTWILIO_ACCOUNT_SID={taskrouter.account_sid}\n"
+                   f"TWILIO_AUTH_TOKEN={taskrouter.auth_token}\nNGROK_AUTHTOKEN=ngrok-token\n"
+                   f"TWILIO_API_BASE_URL={taskrouter.base_url}\nNGROK_PATH={chosen}\n")
+    settings = load_settings(env_file=env, prompt=False)
+
+    assert f"ngrok agent: {chosen}" in check_environment(settings).seen
+    assert agent_the_tunnel_runs(monkeypatch, ngrok_path=settings.ngrok_path) == str(chosen)
+    opened = []
+    monkeypatch.setattr(tunnel, "open_tunnel", lambda port, token, **kwargs: opened.append(kwargs) or "https://x.app")
+    server = start_callback_server(callback_app(), settings)
+    try:
+        assert opened == [{"ngrok_path": str(chosen)}] and server.public_url == "https://x.app"
+    finally:
+        server.stop()
+
+
+def test_twilio_mode_with_a_stand_in_asks_for_local_alerts(taskrouter, monkeypatch):
+    """Twilio has no /_local endpoints: twilio mode must not ask for them, whoever plays Twilio."""
+    tutorial = make_tutorial(taskrouter, callback_app(ACCEPT, mimetype="text/plain"))
+    client = make_client(stand_in_settings(taskrouter))
+    task = tutorial.spanish_task()
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: len(tutorial.server.log) >= 1, what="the callback")
+    asked = []
+    real_get = requests.get
+    monkeypatch.setattr(checks.requests, "get", lambda url, *a, **k: asked.append(url) or real_get(url, *a, **k))
+    result = check_step_03(client, tutorial.quickstart, task.sid, tutorial.server, timeout=0)
+    assert not result and "application/json" in str(result)
+    assert not [url for url in asked if "/_local/" in url]
+    assert "The local TaskRouter recorded" not in str(result)
+    # Local mode, same server: the local alert is still there for the learner.
+    wait_until(lambda: "The local TaskRouter recorded" in str(
+        check_step_03(tutorial.client, tutorial.quickstart, task.sid, tutorial.server, timeout=0)), what="the alert")

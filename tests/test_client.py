@@ -2,7 +2,7 @@ import os
 
 from twilio.rest import Client
 
-from tutorial_helpers.client import clone_client, export_shell_variables, make_client
+from tutorial_helpers.client import clone_client, export_shell_variables, make_client, mode_of
 from tutorial_helpers.settings import Settings
 from tutorial_helpers.workspace import QuickstartWorkspace
 
@@ -40,6 +40,19 @@ def test_clone_keeps_credentials_and_url(taskrouter):
     assert copy is not original and copy.http_client is not original.http_client
     assert copy.taskrouter.base_url == taskrouter.base_url
     assert copy.taskrouter.v1.workspaces.list() == []
+
+
+def test_a_stand_in_for_twilio_is_mistaken_for_local_mode(taskrouter):
+    """The widgets and the checks ask the client's mode: the settings' mode, not whether the URL says twilio.com."""
+    local = make_client(Settings("local", taskrouter.account_sid, taskrouter.auth_token, None, taskrouter.base_url))
+    stand_in = make_client(Settings("twilio", taskrouter.account_sid, taskrouter.auth_token, "ngrok",
+                                    twilio_base_url=taskrouter.base_url))
+    assert local.taskrouter.base_url == stand_in.taskrouter.base_url
+    assert (mode_of(local), mode_of(clone_client(local))) == ("local", "local")
+    assert (mode_of(stand_in), mode_of(clone_client(stand_in))) == ("twilio", "twilio")
+    assert mode_of(make_client(Settings("twilio", SID, "token", "ngrok"))) == "twilio"
+    # A client made without settings: its URL is all there is to go by.
+    assert (mode_of(taskrouter.client()), mode_of(Client(SID, "token"))) == ("local", "twilio")
 
 
 def test_export_shell_variables(monkeypatch):

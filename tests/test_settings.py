@@ -15,6 +15,7 @@ VARIABLES = (
     "LOCAL_TASKROUTER_URL",
     "LOCAL_TASKROUTER_AUTH_TOKEN",
     "TWILIO_API_BASE_URL",
+    "NGROK_PATH",
 )
 
 
@@ -103,6 +104,19 @@ def test_environment_wins_over_env_file(tmp_path, monkeypatch):
                     NGROK_AUTHTOKEN=NGROK)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "from-environment")
     assert load_settings("twilio", env_file=env, prompt=False).auth_token == "from-environment"
+
+
+def test_ngrok_path_in_dot_env_is_ignored(tmp_path, monkeypatch):
+    """NGROK_PATH counts from .env as from the environment (which wins), like every other setting."""
+    env = write_env(tmp_path, TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN, NGROK_AUTHTOKEN=NGROK,
+                    NGROK_PATH="/opt/ngrok/ngrok")
+    assert load_settings("twilio", env_file=env, prompt=False).ngrok_path == "/opt/ngrok/ngrok"
+    monkeypatch.setenv("NGROK_PATH", "/usr/local/bin/ngrok")
+    assert load_settings("twilio", env_file=env, prompt=False).ngrok_path == "/usr/local/bin/ngrok"
+    # Not set anywhere: None (the tunnel then looks where pyngrok is configured, then on PATH).
+    monkeypatch.delenv("NGROK_PATH")
+    bare = write_env(tmp_path, TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN, NGROK_AUTHTOKEN=NGROK)
+    assert load_settings("twilio", env_file=bare, prompt=False).ngrok_path is None
 
 
 def test_example_placeholders_count_as_missing(tmp_path):

@@ -10,6 +10,8 @@ from twilio.base.exceptions import TwilioRestException
 
 from tutorial_helpers import widgets
 from tutorial_helpers.callback_server import CallbackEntry, CallbackLog, CallbackServer
+from tutorial_helpers.client import make_client
+from tutorial_helpers.settings import Settings
 from tutorial_helpers.widgets import (
     CallbackInspector,
     TaskStatusView,
@@ -122,6 +124,25 @@ def test_local_widgets_follow_the_event_feed_not_a_poll(taskrouter):
     tutorial.set_activity("Alice", "Idle")
     wait_until(lambda: "<span class='tr-assignment-status'>assigned</span>" in status.html.value, what="the feed")
     wait_until(lambda: controls.buttons["Alice"].value == "Busy", what="the controls")
+    status.close()
+    controls.close()
+
+
+def test_twilio_mode_with_a_stand_in_follows_the_local_feed(taskrouter):
+    """Twilio mode polls, as against real Twilio, even when the local TaskRouter plays Twilio (TWILIO_API_BASE_URL)."""
+    tutorial = make_tutorial(taskrouter, callback_app(ACCEPT))
+    client = make_client(Settings("twilio", taskrouter.account_sid, taskrouter.auth_token, "ngrok-token",
+                                  twilio_base_url=taskrouter.base_url))
+    task = tutorial.spanish_task()
+    status = TaskStatusView(client, tutorial.quickstart, task.sid)
+    controls = WorkerActivityControls(client, tutorial.quickstart)
+    assert widgets.EventFeed.for_workspace(client, tutorial.quickstart.workspace_sid) is None
+    assert status._feed is None and controls._feed is None
+    assert status._poller.interval == controls._poller.interval == widgets.TWILIO_INTERVAL
+    assert not any(sid == tutorial.quickstart.workspace_sid for _url, sid in widgets.EventFeed._feeds)
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: "<span class='tr-assignment-status'>assigned</span>" in status.html.value, what="a poll")
+    wait_until(lambda: controls.buttons["Alice"].value == "Busy", what="the controls' poll")
     status.close()
     controls.close()
 

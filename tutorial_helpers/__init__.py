@@ -6,9 +6,9 @@ tunnels, widgets, the local TaskRouter) lives here:
 - settings: the mode (local | twilio) and its credentials
 - settings_form: notebook 00's form that writes them to the git-ignored .env
 - environment: prepare(), the first cell of every notebook
-- client: make_client(settings), the official twilio.rest.Client for the mode
+- client: make_client(settings), the official twilio.rest.Client for the mode; mode_of(client)
 - callback_server: start_callback_server(app, settings), signature check, CallbackLog
-- tunnel: the ngrok tunnel (twilio mode)
+- tunnel: the ngrok tunnel (twilio mode); agent_path, the ngrok agent it runs
 - workspace: the quickstart's workspace, found or built idempotently; tidy_up_tasks
 - widgets: WorkerActivityControls, TaskStatusView, CallbackInspector
 - pause: pause_for_click, where Run All stops for the learner's click (YourTurn)

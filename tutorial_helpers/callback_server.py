@@ -307,7 +307,7 @@ class CallbackServer:
         if settings.mode == "twilio":
             from tutorial_helpers.tunnel import open_tunnel
 
-            self.set_public_url(open_tunnel(self.port, settings.ngrok_authtoken))
+            self.set_public_url(open_tunnel(self.port, settings.ngrok_authtoken, ngrok_path=settings.ngrok_path))
             self._tunnel_open = True
         else:
             self.set_public_url(None)

@@ -20,7 +20,6 @@ import html
 import importlib.util
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from tutorial_helpers.callback_server import CallbackEntry, CallbackServer
+from tutorial_helpers.client import mode_of
 from tutorial_helpers.settings import Settings
 from tutorial_helpers.workspace import (
     ACTIVITIES,
@@ -149,7 +149,7 @@ def check_environment(settings: Settings) -> CheckResult:
         hints.append(answered)
     if settings.mode == "twilio":
         seen.append("NGROK_AUTHTOKEN is set (checked for real when the callback server opens its tunnel)")
-        seen.append(_ngrok_agent())
+        seen.append(_ngrok_agent(settings))
     if hints:
         return CheckResult(False, title, "something needs fixing before notebook 01.", seen, hints)
     what = ("the local TaskRouter on this machine, no account and no internet"
@@ -173,13 +173,17 @@ def _taskrouter_accepts(settings: Settings) -> bool | str:
     return True
 
 
-def _ngrok_agent() -> str:
-    path = os.environ.get("NGROK_PATH") or shutil.which("ngrok")
-    if path:
-        return f"ngrok agent: {path}"
+def _ngrok_agent(settings: Settings) -> str:
+    """The agent the callback server's tunnel will run: tunnel.agent_path decides for both."""
     if importlib.util.find_spec("pyngrok") is None:
         return "pyngrok is not installed: run `make install`"
-    return "ngrok agent: not installed yet; pyngrok downloads it when the first tunnel opens (needs internet)"
+    from tutorial_helpers.tunnel import agent_path
+
+    path = agent_path(settings.ngrok_path)
+    if os.path.isfile(path):
+        return f"ngrok agent: {path}"
+    return (f"ngrok agent: not installed yet; pyngrok downloads it to {path} when the first tunnel opens "
+            "(needs internet)")
 
 
 # ---------------------------------------------------------------------------------- 01
@@ -489,9 +493,9 @@ def _local_alerts(client: Client, quickstart: QuickstartWorkspace, seen: _Seen) 
 
 def _alerts_about(client: Client, quickstart: QuickstartWorkspace, resource_sids: list[str]) -> list[tuple]:
     """(code, text) of the local TaskRouter's alerts about these resources, oldest first (local mode only)."""
-    base = client.taskrouter.base_url
-    if "twilio.com" in base or not resource_sids:
+    if mode_of(client) != "local" or not resource_sids:
         return []
+    base = client.taskrouter.base_url
     try:
         answer = requests.get(f"{base}/_local/Alerts", params={"WorkspaceSid": quickstart.workspace_sid},
                               auth=(client.username, client.password), timeout=5)

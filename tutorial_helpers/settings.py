@@ -4,7 +4,8 @@
 account it uses itself (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the
 environment when set, else a fixed local account). "twilio" needs real credentials and an ngrok authtoken,
 read from the environment or a `.env` file, and is checked here before any
-notebook cell touches the network.
+notebook cell touches the network. NGROK_PATH (twilio mode, optional) names an
+installed ngrok agent, read the same way.
 
 One advanced twilio-mode setting is for testing only: TWILIO_API_BASE_URL (e.g.
 http://127.0.0.1:8766) sends the SDK's TaskRouter and 2010-04-01 API requests to
@@ -64,6 +65,8 @@ class Settings:
     local_base_url: str = DEFAULT_LOCAL_BASE_URL
     # twilio mode only, for testing: a stand-in for Twilio's REST hosts (TWILIO_API_BASE_URL); None means Twilio.
     twilio_base_url: str | None = None
+    # twilio mode only: the ngrok agent to run (NGROK_PATH); None lets tunnel.agent_path look for one.
+    ngrok_path: str | None = None
 
     @property
     def taskrouter_url(self) -> str:
@@ -134,6 +137,7 @@ def load_settings(
         found["NGROK_AUTHTOKEN"],
         base_url,
         _stand_in_url(values.get(STAND_IN_VARIABLE)),
+        values.get("NGROK_PATH"),
     )
 
 

@@ -29,12 +29,13 @@ class TunnelError(RuntimeError):
         return [f"{type(self).__name__}: {self} {BACK_TO_LOCAL}"]
 
 
-def open_tunnel(port: int, authtoken: str | None, *, allow_download: bool = True) -> str:
+def open_tunnel(port: int, authtoken: str | None, *, allow_download: bool = True,
+                ngrok_path: str | None = None) -> str:
     """Public https URL forwarding to http://127.0.0.1:`port`; re-running reuses the tunnel.
 
-    If the ngrok agent is missing, pyngrok downloads it (internet needed) unless
-    `allow_download` is false. NGROK_PATH (or pyngrok's PYNGROK_NGROK_PATH)
-    points at an installed agent.
+    The agent is `agent_path(ngrok_path)`: pass the settings' `ngrok_path` (NGROK_PATH
+    from the environment or .env). If it is missing, pyngrok downloads it there
+    (internet needed) unless `allow_download` is false.
     """
     if not authtoken or not authtoken.strip():
         raise TunnelError(
@@ -48,7 +49,7 @@ def open_tunnel(port: int, authtoken: str | None, *, allow_download: bool = True
     from pyngrok.exception import PyngrokError
 
     config = conf.get_default()
-    config.ngrok_path = _agent_path(config.ngrok_path)
+    config.ngrok_path = agent_path(ngrok_path)
     config.auth_token = authtoken  # passed to the agent, not written to ngrok.yml
     installed = os.path.isfile(config.ngrok_path)
     if not installed and not allow_download:
@@ -128,10 +129,19 @@ def tunnel_error_from(exc: BaseException, authtoken: str | None = None) -> Tunne
     return TunnelError(f"{message}. ngrok said: {detail}" if detail else f"{message}.")
 
 
-def _agent_path(configured: str) -> str:
-    explicit = os.environ.get("NGROK_PATH")
+def agent_path(ngrok_path: str | None = None) -> str:
+    """The ngrok agent a tunnel runs; the environment check (checks.check_environment) reports this one.
+
+    In order: `ngrok_path` (the settings' NGROK_PATH; when None, NGROK_PATH from the
+    environment); pyngrok's configured ngrok_path (PYNGROK_NGROK_PATH) if an agent is
+    there; an ngrok on PATH; else pyngrok's configured path, where it downloads the agent.
+    """
+    from pyngrok import conf
+
+    explicit = ngrok_path or os.environ.get("NGROK_PATH")
     if explicit:
         return explicit
+    configured = conf.get_default().ngrok_path
     if os.path.isfile(configured):
         return configured
     # An agent already on PATH spares a download.

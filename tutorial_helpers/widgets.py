@@ -6,11 +6,12 @@
     display(controls, status, inspector)
 
 Background threads only set widget traits (a thread's print() is lost in
-JupyterLab with ipykernel 7). Against the local TaskRouter the two live widgets
-follow its event feed (`/_local/Events/stream`, the events EventBridge pushes
-to worker pages): they read again when an event of their workspace commits,
-and otherwise only every 10 s as a safety net. Against real Twilio, which has
-no such feed for a notebook, they poll every second. Both stop after
+JupyterLab with ipykernel 7). In local mode the two live widgets follow the
+local TaskRouter's event feed (`/_local/Events/stream`, the events EventBridge
+pushes to worker pages): they read again when an event of their workspace
+commits, and otherwise only every 10 s as a safety net. In twilio mode
+(`client.mode_of`, even with a stand-in for Twilio), as Twilio has no such feed
+for a notebook, they poll every second. Both stop after
 20 minutes without a change; the inspector follows the CallbackLog without
 polling. Re-running a cell replaces the previous widget of the same kind,
 which stops updating and says so. The inspector shows only the callbacks for
@@ -47,7 +48,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from tutorial_helpers.callback_server import CallbackEntry, CallbackLog
-from tutorial_helpers.client import clone_client
+from tutorial_helpers.client import clone_client, mode_of
 from tutorial_helpers.workspace import ACTIVITIES, CALLBACK_PATH, QuickstartWorkspace
 
 LOCAL_INTERVAL = 10.0  # with the local event feed waking them, this is only a safety net
@@ -158,7 +159,7 @@ class EventFeed:
 
     @classmethod
     def for_workspace(cls, client: Client, workspace_sid: str) -> EventFeed | None:
-        if "twilio.com" in client.taskrouter.base_url:
+        if mode_of(client) != "local":  # twilio mode polls, whoever plays Twilio (TWILIO_API_BASE_URL)
             return None
         key = (client.taskrouter.base_url, workspace_sid)
         with cls._feeds_lock:

@@ -89,6 +89,68 @@ def test_virtual_start_time_from_the_sdk_orders_the_task_as_if_created_then(scen
     assert [t.sid for t in ordered] == [older.sid, newer.sid]
 
 
+@pytest.mark.parametrize("value", BAD_VIRTUAL_START_TIMES, ids=lambda v: v[:30])
+def test_task_update_ignores_virtual_start_time(scene, value):
+    """UpdateTask takes VirtualStartTime (Twilio's spec): a bad value is refused as on create, and changes nothing."""
+    ctx, workflow = scene
+    task = ctx.tasks.create(attributes="{}", workflow_sid=workflow.sid)
+    events = [e.sid for e in ctx.events.list(task_sid=task.sid)]
+    refused(lambda: ctx.tasks(task.sid).update(virtual_start_time=value))
+    after = ctx.tasks(task.sid).fetch()
+    assert (after.virtual_start_time, after.date_updated) == (task.virtual_start_time, task.date_updated)
+    assert [e.sid for e in ctx.events.list(task_sid=task.sid)] == events, "no task.updated"
+
+
+def test_task_update_ignores_a_virtual_start_time_in_the_future_on_the_servers_clock(taskrouter, scene):
+    ctx, workflow = scene
+    task = ctx.tasks.create(attributes="{}", workflow_sid=workflow.sid)
+    soon = datetime.now(UTC) + timedelta(minutes=10)
+    refused(lambda: ctx.tasks(task.sid).update(virtual_start_time=soon))
+    assert ctx.tasks(task.sid).fetch().virtual_start_time == task.virtual_start_time
+    taskrouter.advance_clock(3600)
+    assert ctx.tasks(task.sid).update(virtual_start_time=soon).virtual_start_time == soon.replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z"),
+        ("2020-01-01T01:30:00+01:30", "2020-01-01T00:00:00Z"),
+        ("2019-12-31t19:00:00.250-05:00", "2020-01-01T00:00:00Z"),
+    ],
+)
+def test_task_update_ignores_virtual_start_time_in_twilios_date_shape(http, scene, given, stored):
+    ctx, workflow = scene
+    task = ctx.tasks.create(attributes="{}", workflow_sid=workflow.sid)
+    path = f"/v1/Workspaces/{workflow.workspace_sid}/Tasks/{task.sid}"
+    assert http.ok("POST", path, {"VirtualStartTime": given})["virtual_start_time"] == stored
+    assert ctx.tasks(task.sid).fetch().virtual_start_time == datetime(2020, 1, 1, tzinfo=UTC)
+    # An empty value is no value: nothing changes.
+    assert http.ok("POST", path, {"VirtualStartTime": ""})["virtual_start_time"] == stored
+
+
+def test_task_update_ignores_virtual_start_time_from_the_sdk_for_ordering(scene):
+    ctx, workflow = scene
+    older = ctx.tasks.create(attributes=json.dumps({"n": 1}), workflow_sid=workflow.sid)
+    newer = ctx.tasks.create(attributes=json.dumps({"n": 2}), workflow_sid=workflow.sid)
+    earlier = datetime(2024, 5, 14, 10, 50, 2, tzinfo=UTC)
+    updated = ctx.tasks(newer.sid).update(virtual_start_time=earlier)
+    assert updated.virtual_start_time == earlier
+    assert "task.updated" in [e.event_type for e in ctx.events.list(task_sid=newer.sid)]
+    ordered = ctx.tasks.list(ordering="VirtualStartTime:asc")
+    assert [t.sid for t in ordered] == [newer.sid, older.sid]
+
+
+def test_task_update_ignores_virtual_start_time_of_a_finished_task(scene):
+    """A canceled (or completed) task is final: a new VirtualStartTime is refused like new attributes."""
+    ctx, workflow = scene
+    task = ctx.tasks.create(attributes="{}", workflow_sid=workflow.sid)
+    ctx.tasks(task.sid).update(assignment_status="canceled", reason="gone")
+    error = refused(lambda: ctx.tasks(task.sid).update(virtual_start_time=datetime(2020, 1, 1, tzinfo=UTC)))
+    assert "canceled" in error.msg
+    assert ctx.tasks(task.sid).fetch().virtual_start_time == task.virtual_start_time
+
+
 # ---------------------------------------------------------------------------- callback URLs
 
 

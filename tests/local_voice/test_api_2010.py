@@ -175,6 +175,40 @@ def test_bad_values_are_400_and_change_nothing(taskrouter, client, path, form, w
     assert ([n.voice_url for n in client.incoming_phone_numbers.list()], len(client.keys.list())) == before
 
 
+# URLs the old regex of voice/validators.py let through, which TaskRouter's callback URLs refuse.
+LAX_URLS = [
+    "http://example.com:99999/incoming_call",  # no such port
+    "http://example.com/" + "a" * 3000,  # longer than 2048 characters
+    "http://example.com/\x7fincoming_call",  # unprintable
+    "http://exa\u200bmple.com/incoming_call",  # a zero-width space in the host
+    "http://[::1/incoming_call",  # a broken IPv6 host
+    "http://exa*mple.com/incoming_call",
+]
+
+
+@pytest.mark.parametrize("url", LAX_URLS, ids=lambda u: u[:30])
+def test_voice_urls_have_a_laxer_validator_than_taskrouters(client, url):
+    """One rule for a webhook URL in both APIs, each refusal naming its parameter (400, 20001)."""
+    with pytest.raises(TwilioRestException) as taskrouter_said:
+        client.taskrouter.v1.workspaces.create(friendly_name="Hooked", event_callback_url=url)
+    number = client.incoming_phone_numbers.list(phone_number="+12025550100")[0]
+    with pytest.raises(TwilioRestException) as voice_said:
+        number.update(voice_url=url)
+    assert (voice_said.value.status, voice_said.value.code) == (400, 20001)
+    assert _message(voice_said) == _message(taskrouter_said).replace("EventCallbackUrl", "VoiceUrl")
+    assert client.incoming_phone_numbers(number.sid).fetch().voice_url == number.voice_url
+    with pytest.raises(TwilioRestException) as call_said:
+        client.calls.create(to="+12025550100", from_="+15551230000", url=url)
+    assert (call_said.value.status, call_said.value.code) == (400, 20001)
+    assert _message(call_said) == _message(taskrouter_said).replace("EventCallbackUrl", "Url")
+    assert client.calls.list() == []
+
+
+def _message(refused: pytest.ExceptionInfo) -> str:
+    """The server's message, without the SDK's "Unable to create record: " in front."""
+    return refused.value.msg.split("record: ", 1)[1]
+
+
 def test_another_accounts_numbers_are_not_found(taskrouter):
     other = "AC" + "b" * 32
     answer = requests.get(f"{taskrouter.base_url}/2010-04-01/Accounts/{other}/IncomingPhoneNumbers.json",

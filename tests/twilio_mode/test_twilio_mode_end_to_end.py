@@ -64,6 +64,7 @@ AMBIENT = (
 PROBE = """
 import json as _json, requests as _requests
 from pyngrok import conf as _conf
+from tutorial_helpers.widgets import EventFeed as _EventFeed
 _forged = _requests.post(server.url_for("/assignment_callback"), timeout=5,
                          data={"TaskSid": task.sid, "ReservationSid": "WR" + "0" * 32},
                          headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
@@ -71,6 +72,7 @@ print("PROBE " + _json.dumps({
     "public_url": server.public_url, "local_url": server.local_url, "ngrok_path": _conf.get_default().ngrok_path,
     "task": task.sid, "workspace": quickstart.workspace_sid, "workflow": quickstart.workflow_sid,
     "alice": quickstart.workers["Alice"], "forged_status": _forged.status_code,
+    "local_feeds": [_sid for _url, _sid in _EventFeed._feeds],
     "log": [{"path": e.path, "task": e.params.get("TaskSid"), "valid": e.signature_valid, "status": e.status,
              "signature": e.signature, "body": e.body} for e in server.log.entries()],
 }))
@@ -220,6 +222,7 @@ def test_notebooks_00_to_03_in_twilio_mode_with_settings_only(learner: Learner, 
     assert f"stand-in at {learner.twilio.base_url}" in out["00_setup.ipynb"]
     assert "credentials accepted" in out["00_setup.ipynb"]
     assert "Correct (environment)" in out["00_setup.ipynb"]
+    assert f"ngrok agent: {learner.agent}" in out["00_setup.ipynb"]  # the agent the tunnels run (PYNGROK_NGROK_PATH)
     assert f"TaskRouter base URL: {learner.twilio.base_url}" in out["00_setup.ipynb"]
 
     # One agent per kernel that served callbacks (01, 02, 03), each started by pyngrok with the learner's token.
@@ -241,6 +244,8 @@ def test_notebooks_00_to_03_in_twilio_mode_with_settings_only(learner: Learner, 
     assert result["public_url"] == public_url != result["local_url"]
     assert tunnels[-1]["upstream"] == result["local_url"]
     assert result["ngrok_path"] == str(learner.agent)
+    # The widgets polled, as against Twilio: the stand-in's local-only event feed was never opened.
+    assert result["local_feeds"] == []
 
     # "Twilio" holds the workflow with the tunnel's URL, the task assigned and Alice Busy.
     ws = learner.twilio.client().taskrouter.v1.workspaces(result["workspace"])

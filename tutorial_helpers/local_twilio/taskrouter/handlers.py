@@ -381,6 +381,7 @@ def update_task(ws: str, sid: str) -> Response:
         reason=param("Reason"),
         priority=param_int("Priority"),
         task_channel=param("TaskChannel"),
+        virtual_start_time=param("VirtualStartTime"),
         if_match=if_match(),
     )
     return instance(backend(), row)

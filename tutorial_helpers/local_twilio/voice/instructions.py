@@ -28,9 +28,10 @@ import json
 import re
 from typing import Any
 
-from ..exceptions import NotFound, TwilioError
+from ..exceptions import InvalidParameter, NotFound, TwilioError
 from ..taskrouter.instructions import Instruction
 from ..taskrouter.state import Row, new_sid
+from ..validators import valid_url
 from .calls import ENDED, RING_TIMEOUT
 from .twiml import DialQueue
 from .validators import E164
@@ -217,9 +218,10 @@ class InstructionsMixin:
             if required:
                 raise TwilioError(f"'{name}' is required: the URL of the TwiML to run", code=code)
             return None
-        if not re.match(r"https?://[^\s/]+", value):
-            raise TwilioError(f"'{name}' must be an http(s) URL, got {value!r}", code=code)
-        return value
+        try:
+            return valid_url(value, f"'{name}'")  # the rule of every webhook URL, with this instruction's code
+        except InvalidParameter as exc:
+            raise TwilioError(exc.message, code=code) from None
 
     def _status_callback(self, url: str | None, events: str | None, codes: dict) -> dict | None:
         url = self._url(url, codes["status_url"], "status_callback_url", required=False)

@@ -1,20 +1,17 @@
-"""Values the 2010-04-01 API takes: phone numbers, webhook URLs and methods. A bad one is a 400 that names it."""
+"""Values the 2010-04-01 API takes: phone numbers, webhook URLs and methods. A bad one is a 400 that names it.
+
+Webhook URLs follow the one rule every API of the local server uses (`..validators.valid_url`).
+"""
 
 import re
 
 from ..exceptions import InvalidParameter
+from ..validators import valid_url
+
+__all__ = ["E164", "METHODS", "valid_method", "valid_url"]
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 METHODS = ("GET", "POST")
-
-
-def valid_url(value: str, what: str) -> str | None:
-    """An absolute http(s) URL, or None for an empty value (which clears it)."""
-    if value == "":
-        return None
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-        raise InvalidParameter(f"{what} must be an absolute http(s) URL, got {value[:80]!r}")
-    return value
 
 
 def valid_method(value: str, what: str) -> str:

@@ -23,6 +23,7 @@ triggered it, never by polling; callbacks and timers start after commit.
 | a workflow's configuration, parsed and cached; ReEvaluateTasks | workflows.py |
 | every event and its data; EventsFilter; alerts for callback problems | events.py |
 | lookups, ETags, stamps, scheduling on the one clock, validators | base.py |
+| what a webhook URL may be (shared with the voice side) | ../../validators.py |
 """
 
 from ...clock import Clock

@@ -1,17 +1,16 @@
 """What every resource module shares: the state it works on, lookups, stamps, ETags, timers, validators.
 
+The webhook URL rule is not here: the voice side shares it (`local_twilio/validators.py`).
+
 `BackendBase` declares the shared state with its types; the resource modules
 are mixins over it, and `Backend` (models/__init__.py) composes them. Every
 verb runs in one unit of work (`state.unit()`), so it happens entirely or not
 at all; callbacks and timers start only after the unit commits.
 """
 
-import ipaddress
 import json
-import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from ...clock import Clock, iso
 from ...exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
@@ -23,8 +22,6 @@ from ..state import Row, State
 MAX_ATTRIBUTES_CHARS = 4096
 MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits
 MAX_FRIENDLY_NAME = 64
-MAX_URL_CHARS = 2048  # local limit: far above any real callback URL, far below the 1 MB body limit
-HOST_NAME = re.compile(r"[\w.-]+")  # letters (IDN too), digits, dots, hyphens, underscores: never a space
 MAX_RESERVATION_TIMEOUT = 86_400
 MAX_TASK_TIMEOUT = 1_209_600
 MAX_WORKERS = 15_000
@@ -169,33 +166,6 @@ def valid_friendly_name(value: str | None, what: str = "FriendlyName", required:
         return value or ""
     if len(value) > MAX_FRIENDLY_NAME:
         raise InvalidParameter(f"{what} is longer than {MAX_FRIENDLY_NAME} characters")
-    return value
-
-
-def valid_url(value: str | None, what: str) -> str | None:
-    """A callback URL: absolute http(s), a host without spaces, at most MAX_URL_CHARS; "" clears it (None)."""
-    if value is None or value == "":
-        return None
-    shown = value[:80]
-    if len(value) > MAX_URL_CHARS:
-        raise InvalidParameter(f"{what} is longer than {MAX_URL_CHARS} characters")
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise InvalidParameter(f"{what} must be an http(s) URL without spaces, got {shown!r}")
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018  (raises ValueError on a port that is not a number in 0-65535)
-    except ValueError:
-        raise InvalidParameter(f"{what} must be an http(s) URL, got {shown!r}") from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise InvalidParameter(f"{what} must be an absolute http(s) URL, got {shown!r}")
-    if parts.netloc.rsplit("@", 1)[-1].startswith("["):
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise InvalidParameter(f"{what} has an invalid IPv6 host, got {shown!r}") from None
-    elif not HOST_NAME.fullmatch(host):
-        raise InvalidParameter(f"{what} has an invalid host {host[:80]!r}")
     return value
 
 

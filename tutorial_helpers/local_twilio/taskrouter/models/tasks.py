@@ -109,6 +109,7 @@ class TasksMixin(BackendBase):
         reason: str | None = None,
         priority: int | None = None,
         task_channel: str | None = None,
+        virtual_start_time: str | None = None,
         if_match: str | None = None,
     ) -> Row:
         with self.state.unit():
@@ -116,9 +117,14 @@ class TasksMixin(BackendBase):
             ws = self.state.rows[ws_sid]
             self.check_etag(task, if_match)
             status = task["assignment_status"]
-            if status in ("completed", "canceled") and (attributes or assignment_status or priority is not None):
+            if status in ("completed", "canceled") and (
+                attributes or assignment_status or priority is not None or virtual_start_time
+            ):
                 raise IllegalTransition(f"Task {sid} is already {status} and cannot be updated")
             changes: dict[str, Any] = {}
+            start_ts = _virtual_start(virtual_start_time, self.now())  # "" (or none given) changes nothing
+            if start_ts is not None:
+                changes.update(virtual_start_time=iso(start_ts), _start_ts=start_ts)
             if attributes is not None:
                 changes["_attrs"] = json_object(attributes, "Attributes")
                 changes["attributes"] = attributes
@@ -260,7 +266,8 @@ RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:
 
 
 def _virtual_start(text: str | None, now: float) -> float | None:
-    """VirtualStartTime: an RFC 3339 date-time with its offset, not in the future, after 1970; "" means unset.
+    """VirtualStartTime (create and update): an RFC 3339 date-time with its offset, not in the future, after 1970;
+    "" means unset (create: the task's creation; update: no change).
 
     The task is then ordered as if created at that time (matching._start).
     """

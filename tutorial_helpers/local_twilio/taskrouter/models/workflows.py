@@ -7,13 +7,13 @@ workflow with unfinished tasks cannot be deleted.
 from typing import Any
 
 from ...exceptions import InUse, InvalidParameter
+from ...validators import valid_url
 from ..routing import WorkflowConfig, parse_configuration
 from ..state import Row, new_sid
 from .base import (
     MAX_RESERVATION_TIMEOUT,
     BackendBase,
     valid_friendly_name,
-    valid_url,
 )
 
 

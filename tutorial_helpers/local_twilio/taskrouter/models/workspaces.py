@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 from ...exceptions import Duplicate, InUse, InvalidParameter
+from ...validators import valid_url
 from ..state import Row, new_sid
 from .base import (
     BackendBase,
     valid_friendly_name,
-    valid_url,
 )
 
 DEFAULT_ACTIVITIES = (("Offline", False), ("Available", True), ("Unavailable", False))
