@@ -53,3 +53,17 @@ def test_a_10_mb_body_is_refused_with_413_from_its_length(taskrouter, client):
     assert answer.status_code == 413 and answer.json()["status"] == 413
     assert time.monotonic() - started < 10
     assert client.taskrouter.v1.workspaces.list() == []  # nothing was made
+
+
+def test_urls_still_build_from_the_rules_whose_builders_are_compiled_late(taskrouter):
+    """The app puts off compiling werkzeug's URL builders until one is used (start-up time); when one is, it
+    builds the URL the rule describes, with and without extra values, and routes it back to the same view."""
+    from flask import url_for
+
+    app = taskrouter.app
+    with app.test_request_context():
+        assert url_for("taskrouter.fetch_workspace", sid="WS1") == "/v1/Workspaces/WS1"
+        assert url_for("taskrouter.fetch_workspace", sid="WS1", PageSize=5) == "/v1/Workspaces/WS1?PageSize=5"
+        assert url_for("taskrouter.fetch_workspace", sid="WS2") == "/v1/Workspaces/WS2"  # compiled once, reused
+    endpoint, values = app.url_map.bind("localhost").match("/v1/Workspaces/WS1", "GET")
+    assert (endpoint, values) == ("taskrouter.fetch_workspace", {"sid": "WS1"})

@@ -8,6 +8,7 @@ A bounded run is part of `make test`; `make fuzz` sets STATE_MACHINE_EXAMPLES fo
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
 from tutorial_helpers.local_twilio.taskrouter.models.base import TERMINAL_TASK_RETENTION
-from tutorial_helpers.workspace import build_quickstart
+from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart
 
 EXAMPLES = int(os.environ.get("STATE_MACHINE_EXAMPLES", "15"))
 LANGUAGES = st.sampled_from(["es", "en"])
@@ -27,13 +28,27 @@ WORKERS = st.sampled_from(["Alice", "Bob"])
 ACTIVITIES = st.sampled_from(["Idle", "Offline", "Busy", "Idle"])
 
 
+_template: tuple[tempfile.TemporaryDirectory, QuickstartWorkspace] | None = None
+
+
+def quickstart_data() -> tuple[Path, QuickstartWorkspace]:
+    """A data dir holding the quickstart's workspace, built once: each example starts on a copy of it."""
+    global _template
+    if _template is None:
+        made = tempfile.TemporaryDirectory(prefix="state-machine-template-")
+        with LocalTaskRouter(data_dir=Path(made.name)) as tr:
+            _template = (made, build_quickstart(tr.client()))
+    return Path(_template[0].name), _template[1]
+
+
 class TaskRouterMachine(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="state-machine-")
+        template, self.qs = quickstart_data()
+        shutil.copytree(template, self._dir.name, dirs_exist_ok=True)
         self.tr = LocalTaskRouter(data_dir=Path(self._dir.name)).start()
         self.client = self.tr.client()
-        self.qs = build_quickstart(self.client)
         self.created: list[str] = []
         self.deleted: set[str] = set()
 

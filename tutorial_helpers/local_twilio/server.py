@@ -12,10 +12,13 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import eventbridge
@@ -46,9 +49,30 @@ def _error(exc: TwilioError) -> Response:
     return response
 
 
+class _LazyBuildRule(Rule):
+    """A URL rule whose URL builders are compiled when first used, not when the rule is added.
+
+    werkzeug turns each rule into two builders (generated Python source, compiled) as the rule is added: most
+    of create_app's time, paid at every start, and tests, the state machine and notebooks start servers often.
+    This API never builds a URL from its rules, so the compiling is put off until something does.
+    """
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        def build(rule: Rule, **values: Any) -> tuple[str, str]:
+            compiled = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
+            setattr(rule, "_build_unknown" if append_unknown else "_build", compiled)
+            return compiled(**values)
+
+        return build
+
+
+class _App(Flask):
+    url_rule_class = _LazyBuildRule
+
+
 def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
     """One app for every service: TaskRouter's routes under /v1, the 2010-04-01 API's when `voice` is given."""
-    app = Flask("local_twilio")
+    app = _App("local_twilio")
     app.config["BACKEND"] = backend
     tables = [("taskrouter", URLS)]
     if voice is not None:
