@@ -34,9 +34,11 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 
+# Two test processes (pytest-xdist): one per core of a 2-core machine. TEST_PROCESSES=0 runs them in this one.
+TEST_PROCESSES ?= 2
 test: install browser lint
-	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about four and a half minutes)."
-	$(BIN)/python -m pytest
+	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about four minutes)."
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
 lab: install
 	@$(BIN)/python -m tutorial_helpers.working_copy sync notebooks $(MY_NOTEBOOKS)

@@ -22,7 +22,7 @@ from tutorial_helpers.local_twilio import LocalTaskRouter
 from tutorial_helpers.local_twilio.taskrouter.models.base import TERMINAL_TASK_RETENTION
 from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart
 
-EXAMPLES = int(os.environ.get("STATE_MACHINE_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("STATE_MACHINE_EXAMPLES", "200"))
 LANGUAGES = st.sampled_from(["es", "en"])
 WORKERS = st.sampled_from(["Alice", "Bob"])
 ACTIVITIES = st.sampled_from(["Idle", "Offline", "Busy", "Idle"])
