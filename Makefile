@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCAL_TASKROUTER_PORT ?= 8765
 # The notebooks find the local TaskRouter through this; it follows LOCAL_TASKROUTER_PORT unless you set it.
+# They get LOCAL_TASKROUTER_PORT too: what answers there must be this user's own server (tutorial_helpers/settings.py).
 LOCAL_TASKROUTER_URL ?= http://127.0.0.1:$(LOCAL_TASKROUTER_PORT)
 LAB_PORT ?= 8888
 # The learner's own copy of notebooks/ (git-ignored): JupyterLab saves outputs there, never into the tracked files.
@@ -44,7 +45,7 @@ lab: install
 	@$(BIN)/python -m tutorial_helpers.working_copy sync notebooks $(MY_NOTEBOOKS)
 	$(BIN)/python -m tutorial_helpers.local_twilio.ensure --port $(LOCAL_TASKROUTER_PORT)
 	@echo "The local TaskRouter keeps running after JupyterLab stops (Ctrl-C twice); 'make stop' stops it."
-	LOCAL_TASKROUTER_URL=$(LOCAL_TASKROUTER_URL) $(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
+	LOCAL_TASKROUTER_URL=$(LOCAL_TASKROUTER_URL) LOCAL_TASKROUTER_PORT=$(LOCAL_TASKROUTER_PORT) $(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Stop the local TaskRouter that `make lab` started; its data stays for next time.
 stop: install

@@ -220,3 +220,17 @@ def test_twilio_mode_misconfiguration_is_explained_without_touching_the_network(
         assert name in message
     assert "ProxyError" not in message and "ConnectionError" not in message
     assert not os.path.exists(tmp_path / "no-ngrok")
+
+
+def test_notebook_00_says_whose_taskrouter_answers_at_the_learners_port(
+    local_tutorial: LocalTaskRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another data dir's server where the learner's own should be (issue 16, shared machines): one clear line."""
+    monkeypatch.setenv("LOCAL_TASKROUTER_PORT", str(local_tutorial.port))  # what `make lab` passes
+    with pytest.raises(CellExecutionError) as failure:
+        execute("00_setup.ipynb")
+    message = str(failure.value)
+    whose = f"SetupError: The local TaskRouter at {local_tutorial.base_url} is not yours: it keeps its data in"
+    assert whose in message
+    assert "neither used nor stopped" in message and "`make lab LOCAL_TASKROUTER_PORT=" in message
+    assert "Traceback" not in message

@@ -13,6 +13,7 @@ VARIABLES = (
     "TWILIO_AUTH_TOKEN",
     "NGROK_AUTHTOKEN",
     "LOCAL_TASKROUTER_URL",
+    "LOCAL_TASKROUTER_PORT",
     "LOCAL_TASKROUTER_AUTH_TOKEN",
     "TWILIO_API_BASE_URL",
     "NGROK_PATH",
@@ -45,6 +46,22 @@ def test_local_url_override(monkeypatch):
     monkeypatch.setenv("LOCAL_TASKROUTER_URL", "http://127.0.0.1:9999/")
     s = load_settings()
     assert s.local_base_url == s.taskrouter_url == "http://127.0.0.1:9999"
+
+
+def test_the_learners_own_server_is_on_their_port_and_any_other_url_is_chosen(monkeypatch):
+    """LOCAL_TASKROUTER_PORT (`make lab` passes its own) is where the learner's own server runs; what answers there
+    must be theirs. Another LOCAL_TASKROUTER_URL was set on purpose (a workshop room's server, a test's)."""
+    assert load_settings().own_local_server
+    monkeypatch.setenv("LOCAL_TASKROUTER_PORT", "8766")
+    s = load_settings()
+    assert s.local_base_url == "http://127.0.0.1:8766" and s.own_local_server
+    for url, own in [("http://localhost:8766", True), ("http://127.0.0.1:8765", False),
+                     ("http://192.0.2.1:8766", False)]:
+        monkeypatch.setenv("LOCAL_TASKROUTER_URL", url)
+        assert load_settings().own_local_server is own, url
+    monkeypatch.setenv("LOCAL_TASKROUTER_PORT", "eighty")
+    with pytest.raises(SettingsError, match="LOCAL_TASKROUTER_PORT must be a port number like 8766; got 'eighty'"):
+        load_settings()
 
 
 def test_local_mode_uses_exactly_the_local_servers_credentials(monkeypatch, tmp_path):

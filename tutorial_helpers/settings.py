@@ -2,7 +2,10 @@
 
 "local" (the default) needs nothing: our own TaskRouter on 127.0.0.1 with the
 account it uses itself (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the
-environment when set, else a fixed local account). "twilio" needs real credentials and an ngrok authtoken,
+environment when set, else a fixed local account). Its address is
+http://127.0.0.1:LOCAL_TASKROUTER_PORT (default 8765; `make lab` passes its
+own) unless LOCAL_TASKROUTER_URL names another server on purpose (a workshop
+room's, a test's): see Settings.own_local_server. "twilio" needs real credentials and an ngrok authtoken,
 read from the environment or a `.env` file, and is checked here before any
 notebook cell touches the network. NGROK_PATH (twilio mode, optional) names an
 installed ngrok agent, read the same way.
@@ -18,6 +21,7 @@ checks) stays the twilio-mode path.
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import os
 import re
 import sys
@@ -67,6 +71,19 @@ class Settings:
     twilio_base_url: str | None = None
     # twilio mode only: the ngrok agent to run (NGROK_PATH); None lets tunnel.agent_path look for one.
     ngrok_path: str | None = None
+    # local mode: the port of the learner's own local TaskRouter, the one `make lab` starts (LOCAL_TASKROUTER_PORT).
+    own_port: int = DEFAULT_PORT
+
+    @property
+    def own_local_server(self) -> bool:
+        """True when local_base_url is the learner's own local TaskRouter's address: this machine, own_port.
+
+        That is where `make lab` and notebook 00 start the learner's server, so whatever answers there must be
+        theirs (environment.ensure_local_taskrouter checks). Any other LOCAL_TASKROUTER_URL was set on purpose:
+        a workshop room's server, a second server of theirs, a test's.
+        """
+        parts = urlsplit(self.local_base_url)
+        return parts.hostname is not None and is_loopback(parts.hostname) and parts.port == self.own_port
 
     @property
     def taskrouter_url(self) -> str:
@@ -105,15 +122,17 @@ def load_settings(
             f"Unknown tutorial mode {chosen!r}: use one of {', '.join(map(repr, MODES))} "
             "(argument to load_settings or TUTORIAL_MODE)."
         )
-    base_url = (values.get("LOCAL_TASKROUTER_URL") or DEFAULT_LOCAL_BASE_URL).rstrip("/")
+    chosen_url = values.get("LOCAL_TASKROUTER_URL")
 
     if chosen == "local":
+        own_port = _own_port(values.get("LOCAL_TASKROUTER_PORT"))
+        base_url = (chosen_url or f"http://{DEFAULT_HOST}:{own_port}").rstrip("/")
         # Exactly what the local TaskRouter itself uses (its CLI defaults): the environment's
         # TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN when set, else the fixed local account. Not the
         # .env file: the server never reads it, so using it here would fail authentication.
         sid, token = default_credentials()
         _check_sid(sid, "TWILIO_ACCOUNT_SID")
-        return Settings("local", sid, token, None, base_url)
+        return Settings("local", sid, token, None, base_url, own_port=own_port)
 
     found = {name: values.get(name) for name in TWILIO_REQUIRED}
     if prompt is None:
@@ -135,7 +154,7 @@ def load_settings(
         found["TWILIO_ACCOUNT_SID"],
         found["TWILIO_AUTH_TOKEN"],
         found["NGROK_AUTHTOKEN"],
-        base_url,
+        (chosen_url or DEFAULT_LOCAL_BASE_URL).rstrip("/"),
         _stand_in_url(values.get(STAND_IN_VARIABLE)),
         values.get("NGROK_PATH"),
     )
@@ -167,6 +186,24 @@ def _read_values(env_file: str | Path | None) -> dict[str, str]:
     from_file: Mapping[str, str | None] = dotenv_values(candidates[0]) if candidates else {}
     merged = {**from_file, **os.environ}
     return {k: v.strip() for k, v in merged.items() if v and v.strip() and not _placeholder(v)}
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine's own addresses (localhost, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _own_port(value: str | None) -> int:
+    if not value:
+        return DEFAULT_PORT
+    if value.isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    raise SettingsError(f"LOCAL_TASKROUTER_PORT must be a port number like 8766; got {value!r}.")
 
 
 def _stand_in_url(value: str | None) -> str | None:

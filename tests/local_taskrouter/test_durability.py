@@ -100,10 +100,12 @@ def test_stop_ends_the_standalone_server_and_keeps_its_data(cli, tmp_path):
     process = cli()
     ws = process.client().taskrouter.v1.workspaces.create(friendly_name="Kept")
     port = process.base_url.rsplit(":", 1)[1]
-    stop = subprocess.run([*CONSOLE_SCRIPT, "--stop", "--port", port], capture_output=True, text=True, timeout=60)
+    # --stop stops only the server of its --data-dir (test_shared_machine.py: never another user's).
+    command = [*CONSOLE_SCRIPT, "--stop", "--port", port, "--data-dir", str(tmp_path / "data")]
+    stop = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert stop.returncode == 0 and "Stopped the local TaskRouter" in stop.stdout
     assert process.proc.wait(timeout=15) == 0
-    again = subprocess.run([*CONSOLE_SCRIPT, "--stop", "--port", port], capture_output=True, text=True, timeout=60)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "nothing to stop" in again.stdout
     assert cli().client().taskrouter.v1.workspaces(ws.sid).fetch().friendly_name == "Kept"
 
