@@ -38,10 +38,10 @@ def test_the_status_change_and_its_callback_are_written_in_one_transaction(clien
     writes = []
     write = taskrouter.store.write
 
-    def recording(upserts, deletes, meta=None, events=(), dropped_workspaces=(), outbox=()):
+    def recording(upserts, deletes, *rest, outbox=(), **more):
         upserts, outbox = list(upserts), list(outbox)
         writes.append(({sid: data.get("status") for sid, _kind, _seq, data in upserts}, outbox))
-        return write(upserts, deletes, meta, events, dropped_workspaces, outbox)
+        return write(upserts, deletes, *rest, outbox=outbox, **more)
 
     monkeypatch.setattr(taskrouter.store, "write", recording)
     client.calls(held_call).update(status="completed")

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from .accounts import RoomKeyError
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_data_dir
 from .ensure import stop_running
 from .server import DEFAULT_EVENT_RETENTION_DAYS, LocalTaskRouter
@@ -46,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "as Twilio)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--stop", action="store_true",
-                        help="stop the local TaskRouter running at --host/--port (its data is kept)")
+                        help="stop the local TaskRouter running at --host/--port (its data is kept); only the "
+                             "one of --data-dir: another user's is never stopped")
     args = parser.parse_args(argv)
     sid = args.account_sid
     if not (len(sid) == 34 and sid.startswith("AC") and all(c in "0123456789abcdefABCDEF"
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.stop:
-        code, message = stop_running(args.host, args.port)
+        code, message = stop_running(args.host, args.port, data_dir=args.data_dir)
         print(message, file=sys.stderr if code else sys.stdout)
         return code
     router = LocalTaskRouter(args.data_dir, args.host, args.port, args.account_sid,
@@ -78,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                              event_retention_days=args.event_retention_days)
     try:
         router.start()
+    except RoomKeyError as exc:
+        print(f"local TaskRouter did not start: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"local TaskRouter could not listen on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)

@@ -31,9 +31,19 @@ class InvalidParameter(TwilioError):
 class Unauthenticated(TwilioError):
     status = 401
     code = 20003
+    challenge = 'Basic realm="Twilio API"'  # the WWW-Authenticate header: how to authenticate
+
+    def __init__(self, message: str = "Authenticate") -> None:
+        super().__init__(message)
+
+
+class FacilitatorUnauthenticated(Unauthenticated):
+    """/_local/Accounts without the facilitator's token (a bearer token, not an account's Basic auth)."""
+
+    challenge = 'Bearer realm="local TaskRouter facilitator"'
 
     def __init__(self) -> None:
-        super().__init__("Authenticate")
+        super().__init__("Authenticate with the facilitator token: Authorization: Bearer <token>")
 
 
 class NotFound(TwilioError):

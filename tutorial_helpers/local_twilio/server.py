@@ -22,10 +22,14 @@ from werkzeug.routing import Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import eventbridge
+from .accounts import Accounts
+from .accounts.urls import PREFIX as FACILITATOR_PREFIX
+from .accounts.urls import URLS as ACCOUNT_URLS
 from .client import make_client
 from .clock import Clock
 from .defaults import DEFAULT_HOST, default_credentials
-from .exceptions import MethodNotAllowed, NotFound, TwilioError, Unauthenticated
+from .exceptions import FacilitatorUnauthenticated, MethodNotAllowed, NotFound, TwilioError, Unauthenticated
+from .instance import health_facts
 from .store import Store
 from .taskrouter.callbacks import Dispatcher
 from .taskrouter.models import Backend
@@ -45,7 +49,7 @@ MAX_BODY_BYTES = 1024 * 1024  # far above any TaskRouter request: attributes are
 def _error(exc: TwilioError) -> Response:
     response = reply(exc.body(), exc.status)
     if exc.status == 401:
-        response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        response.headers["WWW-Authenticate"] = getattr(exc, "challenge", Unauthenticated.challenge)
     return response
 
 
@@ -70,8 +74,18 @@ class _App(Flask):
     url_rule_class = _LazyBuildRule
 
 
-def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
-    """One app for every service: TaskRouter's routes under /v1, the 2010-04-01 API's when `voice` is given."""
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _is_facilitators(path: str) -> bool:
+    return path == FACILITATOR_PREFIX or path.startswith(FACILITATOR_PREFIX + "/")
+
+
+def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Accounts | None = None) -> Flask:
+    """One app for every service: TaskRouter's routes under /v1, the 2010-04-01 API's when `voice` is given,
+    the facilitator's /_local/Accounts when `accounts` is."""
     app = _App("local_twilio")
     app.config["BACKEND"] = backend
     tables = [("taskrouter", URLS)]
@@ -80,6 +94,9 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
         tables.append(("voice", VOICE_URLS))
         # Worker tokens are signed with the voice side's API keys; EventBridge checks them itself.
         app.config["HUB"] = eventbridge.install(app, backend, voice.key_secret)
+    if accounts is not None:
+        app.config["ACCOUNTS"] = accounts
+        tables.append(("accounts", ACCOUNT_URLS))
     # Bodies over this are refused (413) from their Content-Length, before they are read.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for service, table in tables:
@@ -92,6 +109,10 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None) -> Flask:
     def authenticate() -> Response | None:
         if request.path in UNAUTHENTICATED or request.path == eventbridge.routes.PATH:
             return None
+        if accounts is not None and _is_facilitators(request.path):
+            # The facilitator's endpoints take the facilitator's token, never an account's: an attendee
+            # must not be able to make or delete accounts.
+            return None if accounts.is_facilitator(_bearer_token()) else _error(FacilitatorUnauthenticated())
         auth = request.authorization
         token = backend.accounts.get(auth.username or "") if auth else None
         if token is None or not hmac.compare_digest(token, auth.password or ""):
@@ -202,10 +223,20 @@ class LocalTaskRouter:
         self.voice = VoiceBackend(self.backend.state, self.clock, self.timers, self._accounts, self.backend,
                                   self.phone_numbers)
         self.backend.voice = self.voice
+        try:
+            # The created accounts join self._accounts (the dict both backends hold) before anything is sent.
+            self.accounts = Accounts(self.backend, self.voice, self.data_dir)
+        except Exception:
+            self.voice.close_calls()
+            self.timers.stop()
+            self.store.close()
+            raise
         self.voice.seed_numbers()
-        self.app = create_app(self.backend, self.voice)
+        self.app = create_app(self.backend, self.voice, self.accounts)
         if self.standalone:
             self.app.config["PROCESS"] = {"pid": os.getpid()}
+        # Whose server this is (instance.py): ensure reuses, and --stop stops, only the one of its own data dir.
+        self.app.config["INSTANCE"] = health_facts(self.data_dir)
         self._server = make_server(
             self.host, self._port, self.app, threaded=True, request_handler=_QuietHandler
         )

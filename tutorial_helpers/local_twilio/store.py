@@ -5,6 +5,10 @@ in one transaction that commits before the API answers, so a 2xx survives a
 SIGKILL (WAL mode: a committed transaction is in the log file, which the OS
 keeps even when the process dies).
 
+The accounts a facilitator created are rows of `accounts`: their sid, name, date and the SHA-256 of their
+token, never the token itself (see local_twilio/accounts/). They are written in a unit of work like the rest,
+so deleting an account and its workspaces is one transaction.
+
 The outbox holds the callbacks a unit of work made due (TaskRouter's assignment
 and event callbacks, the voice side's status callbacks), written in that unit's
 transaction and deleted once delivered or finally failed: a callback due when
@@ -58,6 +62,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    sid TEXT PRIMARY KEY,
+    friendly_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    date_created TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL
 );
 """
 
@@ -464,6 +474,7 @@ class Store:
         events: Iterable[tuple[str, str, int, dict]] = (),
         dropped_workspaces: Iterable[str] = (),
         outbox: Iterable[tuple[str, dict]] = (),
+        accounts: Iterable[tuple[str, dict | None]] = (),
     ) -> list[int]:
         """Apply one unit of work atomically: all of it or none of it. Returns the outbox ids, in order."""
         with self._interning() as cur:
@@ -479,11 +490,26 @@ class Store:
             cur.executemany("DELETE FROM resources WHERE sid = ?", [(s,) for s in deletes])
             for key, value in (meta or {}).items():
                 cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            for sid, account in accounts:  # (sid, row) stores an account, (sid, None) deletes it
+                if account is None:
+                    cur.execute("DELETE FROM accounts WHERE sid = ?", (sid,))
+                else:
+                    cur.execute("INSERT INTO accounts (sid, friendly_name, date_created, token_sha256) "
+                                "VALUES (?, ?, ?, ?)",
+                                (sid, account["friendly_name"], account["date_created"], account["token_sha256"]))
             ids = []
             for kind, data in outbox:
                 cur.execute("INSERT INTO outbox (kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
                 ids.append(cur.lastrowid)
         return ids
+
+    def accounts(self) -> list[dict]:
+        """The stored accounts, oldest first: sid, friendly_name, date_created, token_sha256."""
+        # rowid grows with each insert (a deleted last row's number may come back, still after every other row).
+        rows = self._db.execute("SELECT sid, friendly_name, date_created, token_sha256 FROM accounts "
+                                "ORDER BY rowid").fetchall()
+        return [dict(zip(("sid", "friendly_name", "date_created", "token_sha256"), row, strict=True))
+                for row in rows]
 
     def outbox(self, kinds: tuple[str, ...]) -> list[tuple[int, str, dict]]:
         """The callbacks of these kinds still due, oldest first: (id, kind, data). Each service reads its own."""

@@ -41,6 +41,11 @@ NO_INSTRUCTION = 40005
 UNKNOWN_INSTRUCTION = 55555
 
 
+class AccountGone(Exception):
+    """The callback's account was deleted (its workspace with it) after the callback was due: nobody can sign it,
+    and nobody is left to hear it."""
+
+
 class CallbackProblem(Exception):
     def __init__(self, code: int, text: str, retry_fallback: bool = False):
         super().__init__(text)
@@ -163,7 +168,10 @@ class Dispatcher:
 
     def _post(self, account_sid: str, url: str, params: dict[str, str], deadline: float) -> Answer:
         """POST a signed callback; the whole answer must arrive within `deadline` (webhooks.send)."""
-        return send("POST", url, params, self.backend.accounts[account_sid], deadline)
+        token = self.backend.accounts.get(account_sid)
+        if token is None:
+            raise AccountGone(account_sid)
+        return send("POST", url, params, token, deadline)
 
     # -- assignment callbacks ---------------------------------------------------------
 
@@ -199,6 +207,8 @@ class Dispatcher:
                             outbox_id: int | None = None) -> None:
         try:
             self._try_assignment(workflow, reservation, params)
+        except AccountGone as exc:
+            log.info("assignment callback for %s not sent: account %s was deleted", reservation["sid"], exc)
         except Exception:  # never lose the pool thread; the reservation simply stays pending
             log.exception("assignment callback for %s failed", reservation["sid"])
         self._settled(outbox_id)
@@ -268,6 +278,8 @@ class Dispatcher:
     def _deliver_event(self, ws: Row, event: Row, outbox_id: int | None = None) -> None:
         try:
             self._try_event(ws, event)
+        except AccountGone as exc:
+            log.info("event callback %s not sent: account %s was deleted", event["sid"], exc)
         finally:
             self._settled(outbox_id)
 

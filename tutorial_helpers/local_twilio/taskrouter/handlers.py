@@ -514,8 +514,11 @@ def list_alerts() -> Response:
 
 
 def health() -> Response:
-    # A standalone server (the CLI) also says its pid, so `local-taskrouter --stop` can stop it.
-    return reply({"status": "ok", "service": "local-taskrouter", **current_app.config.get("PROCESS", {})})
+    # Whose server this is (its data dir's instance id and owner, local_twilio/instance.py), so `ensure` tells its
+    # own from a stranger's; a standalone server (the CLI) also says its pid, so `local-taskrouter --stop` can stop it.
+    config = current_app.config
+    return reply({"status": "ok", "service": "local-taskrouter", **config.get("INSTANCE", {}),
+                  **config.get("PROCESS", {})})
 
 
 __all__ = ["render"]

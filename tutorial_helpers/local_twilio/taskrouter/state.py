@@ -40,6 +40,7 @@ class UnitOfWork:
         self.meta: dict[str, str] = {}
         self.events: list[Row] = []
         self.dropped_event_workspaces: list[str] = []
+        self.accounts: list[tuple[str, dict | None]] = []
 
 
 class State:
@@ -210,9 +211,10 @@ class State:
             (e["sid"], e["workspace_sid"], e["_seq"], {k: v for k, v in e.items() if k not in ("_kind", "_seq")})
             for e in uow.events
         ]
-        if upserts or deletes or uow.meta or events or uow.dropped_event_workspaces or uow.outbox:
+        if upserts or deletes or uow.meta or events or uow.dropped_event_workspaces or uow.outbox or uow.accounts:
             ids = self.store.write(upserts, deletes, uow.meta, events, uow.dropped_event_workspaces,
-                                   [(entry["kind"], entry["data"]) for entry in uow.outbox])
+                                   outbox=[(entry["kind"], entry["data"]) for entry in uow.outbox],
+                                   accounts=uow.accounts)
             for entry, outbox_id in zip(uow.outbox, ids, strict=True):
                 entry["id"] = outbox_id
         for callback in uow.at_commit:
@@ -263,6 +265,12 @@ class State:
     def drop_events(self, workspace_sid: str) -> None:
         assert self._uow is not None, "state changed outside a unit of work"
         self._uow.dropped_event_workspaces.append(workspace_sid)
+
+    def store_account(self, sid: str, row: dict | None) -> None:
+        """Write an account's row with this unit (None deletes it). Accounts are not rows of `self.rows`:
+        the account registry (local_twilio/accounts/) keeps them, and updates itself at commit."""
+        assert self._uow is not None, "state changed outside a unit of work"
+        self._uow.accounts.append((sid, row))
 
     def update(self, row: Row, **changes: object) -> Row:
         """Change fields of a row; values must be replaced, never mutated in place."""

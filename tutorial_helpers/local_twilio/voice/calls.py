@@ -124,7 +124,7 @@ class CallsMixin:
             caller = self._insert_call(account_sid, to, from_, "outbound-api", "queued")
             self.state.update(caller, _url=url, _method=valid_method(method or "POST", "Method"), _twiml=twiml,
                               _send_digits=send_digits or "", _status_callback=progress)
-            number = self.number_for(to)
+            number = self.number_for(to, account_sid)
             if number is None:
                 self._after(lambda: self._ring_out(caller["sid"], ring))
             else:

@@ -251,7 +251,7 @@ class InstructionsMixin:
             self._progress(leg, "initiated")
             self._set(leg, status="ringing")
             self._progress(leg, "ringing")
-            number = self.number_for(leg["to"])
+            number = self.number_for(leg["to"], leg["account_sid"])
             if number is not None:  # a local number answers at once, by running its Voice URL
                 callee = self._insert_call(number["account_sid"], leg["to"], leg["from"], "inbound", "ringing",
                                            phone_number_sid=number["sid"])
@@ -426,7 +426,7 @@ class InstructionsMixin:
         if not address or not (E164.match(address) or CLIENT.fullmatch(address) or SIP.fullmatch(address)):
             raise TwilioError(f"Address must be a phone number in E.164, client:name or sip:user@host, "
                               f"got {address!r}", code=20001)
-        if self.number_for(address) is not None:
+        if self.number_for(address, account_sid) is not None:
             raise TwilioError(f"{address} is a local phone number: calls to it run its Voice URL, "
                               "so a softphone cannot answer there", code=20001)
         with self.state.unit():

@@ -54,9 +54,26 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
         """An account with no numbers yet gets the local ones (a first start, or a new account)."""
         with self.state.unit():
             for account_sid in self.accounts:
-                if not self.state.of(account_sid, "incoming_phone_number"):
-                    for number in self.phone_numbers:
-                        self._insert_number(account_sid, number, None)
+                self.seed_account(account_sid)
+
+    def seed_account(self, account_sid: str) -> None:
+        """The local numbers, for an account that has none yet (in the caller's unit of work)."""
+        with self.state.unit():
+            if not self.state.of(account_sid, "incoming_phone_number"):
+                for number in self.phone_numbers:
+                    self._insert_number(account_sid, number, None)
+
+    def drop_account(self, account_sid: str) -> None:
+        """Everything of a deleted account: its calls still going end first (their timers and webhooks then
+        find nothing to do), then its numbers, keys, queues, softphones and calls go."""
+        with self.state.unit():
+            calls = self.state.of(account_sid, "call")
+            for row in sorted(calls.values(), key=lambda r: r["_created_ts"]):
+                self._end(row, "canceled" if row["status"] in ("queued", "ringing") else "completed",
+                          "the account was deleted")
+            for kind in ("call", "softphone", "queue", "key", "incoming_phone_number"):
+                for row in list(self.state.of(account_sid, kind).values()):
+                    self.state.delete(row)
 
     def _insert_number(self, account_sid: str, number: str, friendly_name: str | None) -> Row:
         return self.state.insert("incoming_phone_number", {
@@ -89,8 +106,13 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
             raise NotFound(f"/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json")
         return row
 
-    def number_for(self, phone_number: str) -> Row | None:
-        """The local number a call to `phone_number` reaches, in any account."""
+    def number_for(self, phone_number: str, account_sid: str) -> Row | None:
+        """The local number a call to `phone_number` from this account reaches: the account's own, else the one
+        in any account. Every account gets the same local numbers, so without the first rule a call to
+        +12025550100 would run whichever account's Voice URL was made first."""
+        for row in self.state.of(account_sid, "incoming_phone_number").values():
+            if row["phone_number"] == phone_number:
+                return row
         for row in self.state.rows.values():
             if row["_kind"] == "incoming_phone_number" and row["phone_number"] == phone_number:
                 return row
@@ -114,7 +136,7 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
                     raise InvalidParameter(f"No local number is left in area code {area_code}")
             else:
                 raise InvalidParameter("PhoneNumber or AreaCode is required")
-            if self.number_for(number) is not None:
+            if self.number_for(number, account_sid) is not None:
                 raise Duplicate(f"Phone number {number} is already in use")
             row = self._insert_number(account_sid, number, None)
             self._apply_number_params(row, params)
