@@ -184,9 +184,11 @@ class HoldingReceiver:
                 conn.recv(1)  # until the other side goes away: the TaskRouter was killed mid-request
                 return
             answer = b'{"instruction": "accept"}' if path == "/assignment" else b""
+            # Noted before the answer goes: the sender's next request can only follow the answer, so `answered`
+            # keeps the order in which they were sent (appended after, another thread's could come first).
+            self.answered.append((path, form))
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                          + str(len(answer)).encode() + b"\r\nConnection: close\r\n\r\n" + answer)
-            self.answered.append((path, form))
 
     def close(self) -> None:
         self._listener.close()

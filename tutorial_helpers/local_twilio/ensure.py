@@ -169,10 +169,27 @@ def stop_running(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = probe(base_url).health
-        if now is None or now.get("instance") != health.get("instance") or now.get("pid") != pid:
+        gone = now is None or now.get("instance") != health.get("instance") or now.get("pid") != pid
+        # Not answering is not yet stopped: the process still closes its database (and removes the WAL file)
+        # after its last answer, and whoever deletes the data dir next must not race with that.
+        if gone and not _alive(pid):
             return 0, f"Stopped the local TaskRouter at {base_url} (its data is kept; `make lab` starts it again)."
         time.sleep(0.1)
     return 1, f"The local TaskRouter at {base_url} (pid {pid}) did not stop within {timeout:g} s."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now has the number: ours is gone
+        return False
+    try:
+        # A zombie has finished (its parent, a test or a shell, has not read its exit status yet).
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (macOS): kill -0 is all there is
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:
