@@ -25,6 +25,7 @@ from . import eventbridge
 from .accounts import Accounts
 from .accounts.urls import PREFIX as FACILITATOR_PREFIX
 from .accounts.urls import URLS as ACCOUNT_URLS
+from .board import urls as board_urls
 from .client import make_client
 from .clock import Clock
 from .defaults import DEFAULT_HOST, default_credentials
@@ -80,12 +81,12 @@ def _bearer_token() -> str | None:
 
 
 def _is_facilitators(path: str) -> bool:
-    return path == FACILITATOR_PREFIX or path.startswith(FACILITATOR_PREFIX + "/")
+    return path == FACILITATOR_PREFIX or path.startswith(FACILITATOR_PREFIX + "/") or path == board_urls.JSON
 
 
 def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Accounts | None = None) -> Flask:
     """One app for every service: TaskRouter's routes under /v1, the 2010-04-01 API's when `voice` is given,
-    the facilitator's /_local/Accounts when `accounts` is."""
+    the facilitator's /_local/Accounts and board (/_local/Board) when `accounts` is."""
     app = _App("local_twilio")
     app.config["BACKEND"] = backend
     tables = [("taskrouter", URLS)]
@@ -97,6 +98,7 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Ac
     if accounts is not None:
         app.config["ACCOUNTS"] = accounts
         tables.append(("accounts", ACCOUNT_URLS))
+        tables.append(("board", board_urls.URLS))
     # Bodies over this are refused (413) from their Content-Length, before they are read.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for service, table in tables:
@@ -109,6 +111,8 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Ac
     def authenticate() -> Response | None:
         if request.path in UNAUTHENTICATED or request.path == eventbridge.routes.PATH:
             return None
+        if accounts is not None and request.path == board_urls.PAGE:
+            return None  # the board's page checks the facilitator's token itself, and refuses in HTML
         if accounts is not None and _is_facilitators(request.path):
             # The facilitator's endpoints take the facilitator's token, never an account's: an attendee
             # must not be able to make or delete accounts.

@@ -19,6 +19,7 @@ from typing import Any
 from ..exceptions import InvalidParameter, NotFound, TwilioError
 from ..taskrouter import instructions
 from ..taskrouter.models import Backend
+from ..taskrouter.models.reservations import VIA_WORKER_PAGE
 from . import wire
 from .tokens import Grant
 
@@ -166,7 +167,8 @@ class Tunnel:
         row = self.backend.update_reservation(
             grant.account_sid, grant.workspace_sid, sid, worker_sid=worker,
             reservation_status=_text(params.get("ReservationStatus")),
-            worker_activity_sid=_text(params.get("WorkerActivitySid")), instruction=instruction)
+            worker_activity_sid=_text(params.get("WorkerActivitySid")), instruction=instruction,
+            via=VIA_WORKER_PAGE)
         # The SDK ignores the task in this answer: the change itself arrives on the socket.
         return wire.reservation(self.backend, row, with_task=False)
 

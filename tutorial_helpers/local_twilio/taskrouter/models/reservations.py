@@ -16,6 +16,13 @@ keep their activity unless the request names one):
 
 "Back where she was" is one rule (`_back_where_she_was`): the activity she had
 before the reservation moved her to the queue's ReservationActivity.
+
+An accepted reservation keeps how it was accepted in its private `_accepted_via` (persisted with the row,
+never rendered): `rest` (a Reservation update through the REST API), `callback` (the assignment callback's
+`accept` instruction), `worker_page` (the worker SDK, through EventBridge's tunnel), or `phone:<kind>` (a
+voice instruction's call to the worker was answered or bridged: `phone:dequeue`, `phone:call`,
+`phone:conference`; plain `phone` for `<Dial><Queue reservationSid>` and `redirect`). The facilitator's board
+tells the walkthrough's steps apart by it: they all end with the same `reservation.accepted` event.
 """
 
 import logging
@@ -30,6 +37,12 @@ from .base import (
 )
 
 log = logging.getLogger(__name__)
+
+# How a reservation was accepted (`_accepted_via`, see above).
+VIA_REST = "rest"
+VIA_CALLBACK = "callback"
+VIA_WORKER_PAGE = "worker_page"
+VIA_PHONE = "phone"
 
 
 class ReservationsMixin(BackendBase):
@@ -120,7 +133,9 @@ class ReservationsMixin(BackendBase):
         worker_activity_sid: str | None = None,
         instruction: Instruction | None = None,
         if_match: str | None = None,
+        via: str = VIA_REST,
     ) -> Row:
+        """`via` says who asks: the REST API, or EventBridge's tunnel for the worker SDK (VIA_WORKER_PAGE)."""
         with self.state.unit():
             res = self.reservation(account_sid, ws_sid, sid, task_sid, worker_sid)
             self.check_etag(res, if_match)
@@ -140,7 +155,7 @@ class ReservationsMixin(BackendBase):
             current = res["reservation_status"]
             if reservation_status == "accepted":
                 self._require_pending(res)
-                self._accept(ws, res, activity)
+                self._accept(ws, res, activity, via)
             elif reservation_status == "rejected":
                 self._require_pending(res)
                 self._reject(ws, res, activity)
@@ -178,11 +193,11 @@ class ReservationsMixin(BackendBase):
                 f"Reservation {res['sid']} is {res['reservation_status']}, not pending"
             )
 
-    def _accept(self, ws: Row, res: Row, activity: Row | None) -> None:
+    def _accept(self, ws: Row, res: Row, activity: Row | None, via: str) -> None:
         task = self.state.rows[res["task_sid"]]
         worker = self.state.rows[res["worker_sid"]]
         queue = self.state.rows[res["_queue_sid"]]
-        self._bump(res, reservation_status="accepted", _timeout_at=None)
+        self._bump(res, reservation_status="accepted", _timeout_at=None, _accepted_via=via)
         self._bump(task, assignment_status="assigned", _expires_at=None, _target_timeout_at=None)
         data = self.reservation_data(task, worker, res)
         self._event(ws, "reservation.accepted", res,
@@ -281,7 +296,7 @@ class ReservationsMixin(BackendBase):
                 self._voice_instruction(ws, res, instruction)
                 return instruction.name
             if instruction.name == "accept":
-                self._accept(ws, res, None)
+                self._accept(ws, res, None, VIA_CALLBACK)
                 return "accepted"
             activity = None
             if instruction.params.get("activity_sid"):
@@ -298,7 +313,11 @@ class ReservationsMixin(BackendBase):
             if res is None:
                 return False
             if res["reservation_status"] == "pending":
-                self._accept(self.state.rows[res["workspace_sid"]], res, None)
+                # The worker's phone leg (if the instruction dialed one) names the instruction it carries out.
+                leg = self.state.rows.get(res.get("_voice_leg") or "")
+                kind = (leg.get("_purpose") or {}).get("kind") if leg is not None else None
+                self._accept(self.state.rows[res["workspace_sid"]], res, None,
+                             f"{VIA_PHONE}:{kind}" if kind else VIA_PHONE)
                 return True
             return res["reservation_status"] == "accepted"
 
