@@ -5,7 +5,12 @@ behind the same socket, so the URL the workflow was given stays valid. Every
 request passes a signature check (X-Twilio-Signature) and lands in a
 `CallbackLog` that a widget can follow; the only exceptions are the paths an
 app names as pages for a browser (`browser_paths`, notebook 06's worker page),
-which no Twilio service calls and nobody signs.
+which no Twilio service calls and nobody signs, and HEALTH_PATH, which answers
+200 to a GET without reaching the app (notebook 00's reachability test from a
+workshop room's TaskRouter).
+
+It listens on 127.0.0.1 unless CALLBACK_HOST says otherwise (callback_host.py):
+a workshop room's TaskRouter on another machine must reach it.
 """
 
 from __future__ import annotations
@@ -27,12 +32,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import get_current_url, get_input_stream
 
+from tutorial_helpers.callback_host import bind_and_advertise, url_host
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from tutorial_helpers.settings import Settings
 
 CALLBACK_HOST = "127.0.0.1"
+# A cheap GET that answers 200 and touches neither the app nor the log: something for a TaskRouter to fetch when
+# it tests whether it can reach this server. It tells nothing but "this is a callback server".
+HEALTH_PATH = "/_health"
 MAX_BODY_BYTES = 1024 * 1024
 LOGGED_BODY_CHARS = 2000
 Listener = Callable[["CallbackEntry"], None]
@@ -138,6 +148,10 @@ class SignatureCheck:
         self._validator = RequestValidator(auth_token)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            # Not a callback: unsigned, unlogged (the widgets show callbacks), and never the learner's app.
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "ok", "service": "callback-server"}']
         environ["wsgi.errors"] = errors = io.StringIO()
         signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
         try:
@@ -245,8 +259,11 @@ class CallbackServer:
         host: str = CALLBACK_HOST,
         port: int = 0,
         log: CallbackLog | None = None,
+        advertise: str | None = None,
     ) -> None:
+        """`advertise`: the host its URLs carry when it is not `host` (listening on 0.0.0.0, the LAN address)."""
         self.log = log if log is not None else CallbackLog()
+        self._advertised = advertise
         self._dispatch = _Dispatch(app)
         self._check = SignatureCheck(self._dispatch, auth_token, log=self.log)
         try:
@@ -283,7 +300,8 @@ class CallbackServer:
 
     @property
     def local_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """Its own URL, with the host the TaskRouter reaches it by (without a tunnel)."""
+        return f"http://{url_host(self._advertised or self.host)}:{self.port}"
 
     @property
     def public_url(self) -> str:
@@ -341,7 +359,7 @@ def start_callback_server(
     app: WSGIApplication,
     settings: Settings | None = None,
     *,
-    host: str = CALLBACK_HOST,
+    host: str | None = None,
     port: int = 0,
     browser_paths: Iterable[str] = (),
 ) -> CallbackServer:
@@ -350,23 +368,37 @@ def start_callback_server(
     Requests are checked against `settings.auth_token`; in twilio mode the
     server is also exposed through an ngrok tunnel and `public_url` is its URL.
     GET requests under `browser_paths` (a page and its files) need no signature.
+    `host` defaults to the settings' CALLBACK_HOST (local mode; 127.0.0.1 behind a tunnel).
     """
     global _current
     if settings is None:
         from tutorial_helpers.settings import load_settings
 
         settings = load_settings()
+    bind, advertise = callback_address(settings) if host is None else (host, host)
     with _lock:
         server = _current
-        if server and server.running and server.host == host and port in (0, server.port):
+        if (server and server.running and server.host == bind and server._advertised == advertise
+                and port in (0, server.port)):
             server.set_app(app)
         else:
             if server:
                 server.stop()
-            server = _current = CallbackServer(app, settings.auth_token, host=host, port=port)
+            server = _current = CallbackServer(app, settings.auth_token, host=bind, port=port, advertise=advertise)
     server.configure(settings)
     server._check.browser_paths = tuple(browser_paths)
     return server
+
+
+def callback_address(settings: Settings) -> tuple[str, str]:
+    """(the address to listen on, the host its URLs carry) for these settings.
+
+    Local mode: CALLBACK_HOST (0.0.0.0 advertises the LAN address on the way to the TaskRouter). Twilio mode:
+    127.0.0.1, since the ngrok agent on this machine is what forwards to it.
+    """
+    if settings.mode != "local":
+        return CALLBACK_HOST, CALLBACK_HOST
+    return bind_and_advertise(settings.callback_host, urlsplit(settings.local_base_url).hostname)
 
 
 def _call(app: WSGIApplication, environ: WSGIEnvironment) -> _Reply:

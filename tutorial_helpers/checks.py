@@ -26,14 +26,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from flask import Flask
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from tutorial_helpers.callback_server import CallbackEntry, CallbackServer
+from tutorial_helpers.callback_host import is_all, lan_address
+from tutorial_helpers.callback_server import HEALTH_PATH, CallbackEntry, CallbackServer, callback_address
 from tutorial_helpers.client import mode_of
-from tutorial_helpers.settings import Settings
+from tutorial_helpers.settings import Settings, is_loopback
 from tutorial_helpers.workspace import (
     ACTIVITIES,
     ASSIGNMENT_ACTIVITY,
@@ -150,10 +153,16 @@ def check_environment(settings: Settings) -> CheckResult:
     if settings.mode == "twilio":
         seen.append("NGROK_AUTHTOKEN is set (checked for real when the callback server opens its tunnel)")
         seen.append(_ngrok_agent(settings))
+    if answered is True and settings.mode == "local" and (settings.room or not settings.taskrouter_on_this_machine):
+        # Once, here, rather than as a callback that never arrives in notebook 02.
+        reached, line = check_reachable(settings)
+        (seen if reached else hints).append(line)
     if hints:
         return CheckResult(False, title, "something needs fixing before notebook 01.", seen, hints)
     what = ("the local TaskRouter on this machine, no account and no internet"
             if settings.mode == "local" else "your Twilio account, with callbacks through an ngrok tunnel")
+    if settings.room:
+        what = "the workshop room's TaskRouter, with your account from your card"
     return CheckResult(True, title, f"ready; the notebooks will use {what}.", seen)
 
 
@@ -171,6 +180,64 @@ def _taskrouter_accepts(settings: Settings) -> bool | str:
     if not answer.ok:
         return f"{settings.taskrouter_url} answered HTTP {answer.status_code}."
     return True
+
+
+def check_reachable(settings: Settings, timeout: float = 15.0) -> tuple[bool, str]:
+    """Can the TaskRouter reach this kernel's callback server? Asked of the TaskRouter itself
+    (POST /_local/Reachability), on a callback server started for the test at the settings' CALLBACK_HOST.
+
+    Returns (reached, one line: what was seen, or what to change). The test server is stopped again; the
+    notebooks' own servers listen on the same address (on another free port).
+    """
+    bind, advertise = callback_address(settings)
+    try:
+        probe = CallbackServer(Flask("reachability"), settings.auth_token, host=bind, advertise=advertise)
+    except OSError as exc:
+        return False, (f"This kernel could not listen on CALLBACK_HOST={settings.callback_host} ({exc}). "
+                       f"{_callback_host_advice(settings)}")
+    url = probe.url_for(HEALTH_PATH)
+    try:
+        answer = requests.post(f"{settings.local_base_url}/_local/Reachability", data={"Url": url},
+                               auth=(settings.account_sid, settings.auth_token), timeout=timeout)
+    except requests.RequestException as exc:
+        return False, f"Could not ask {settings.local_base_url} to call this kernel ({type(exc).__name__})."
+    finally:
+        probe.stop()
+    if answer.status_code == 404:
+        # An older local TaskRouter without the endpoint: nothing to say either way.
+        return True, (f"{settings.local_base_url} cannot test whether it reaches this kernel (an older version); "
+                      f"callbacks will go to {url.removesuffix(HEALTH_PATH)}")
+    try:
+        result = answer.json()
+    except ValueError:
+        result = {}
+    if not answer.ok or not isinstance(result, dict) or "reached" not in result:
+        return False, f"{settings.local_base_url} could not run the reachability test (HTTP {answer.status_code})."
+    if result["reached"] and result.get("status") == 200:
+        return True, f"the TaskRouter at {settings.local_base_url} reaches this kernel's callback server at {url}"
+    why = (f"something else answered there (HTTP {result.get('status')})" if result["reached"]
+           else result.get("reason") or "unreachable")
+    return False, (f"The TaskRouter at {settings.local_base_url} cannot reach this kernel's callback server at "
+                   f"{url}: {why}. {_callback_host_advice(settings)}")
+
+
+def _callback_host_advice(settings: Settings) -> str:
+    """What to change when the room cannot reach this machine: CALLBACK_HOST, the firewall, the network."""
+    lan = lan_address(urlsplit(settings.local_base_url).hostname)
+    if is_loopback(settings.callback_host) and not settings.taskrouter_on_this_machine:
+        first = (f"CALLBACK_HOST is {settings.callback_host}, which only this machine can reach: set "
+                 f"CALLBACK_HOST={lan} (this machine's address on the room's network), or CALLBACK_HOST=0.0.0.0, "
+                 "in .env or the environment, then restart the kernel and run this notebook again.")
+    elif is_all(settings.callback_host):
+        first = (f"CALLBACK_HOST={settings.callback_host} listens on all of this machine's addresses and gives the "
+                 f"room {lan}; if the room reaches this machine by another address, set CALLBACK_HOST to that one "
+                 "in .env or the environment, then restart the kernel.")
+    else:
+        first = (f"Check CALLBACK_HOST={settings.callback_host}: it must be this machine's address on the room's "
+                 f"network ({lan} here, or 0.0.0.0 for all), in .env or the environment; then restart the kernel.")
+    return (f"{first} If it is, a firewall on this machine may block incoming connections: allow Python on this "
+            "network. And this machine must be on the same network as the room's TaskRouter (the room's Wi-Fi, "
+            "not a guest network that keeps devices apart).")
 
 
 def _ngrok_agent(settings: Settings) -> str:

@@ -10,6 +10,13 @@ read from the environment or a `.env` file, and is checked here before any
 notebook cell touches the network. NGROK_PATH (twilio mode, optional) names an
 installed ngrok agent, read the same way.
 
+A workshop room's card (local mode): LOCAL_TASKROUTER_URL, TWILIO_ACCOUNT_SID and
+TWILIO_AUTH_TOKEN together, all in the environment or all in `.env` (room_card),
+is the room's TaskRouter and the attendee's account on it; only then are
+credentials taken from `.env` in local mode. CALLBACK_HOST (local mode) is where
+the kernel's callback server listens and what its URLs carry (callback_host.py):
+127.0.0.1 unless a room's TaskRouter on another machine must reach it.
+
 One advanced twilio-mode setting is for testing only: TWILIO_API_BASE_URL (e.g.
 http://127.0.0.1:8766) sends the SDK's TaskRouter and 2010-04-01 API requests to
 a stand-in for Twilio (the local TaskRouter, started with the same credentials)
@@ -33,13 +40,23 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from tutorial_helpers.local_twilio.defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials
+from tutorial_helpers.callback_host import DEFAULT as CALLBACK_DEFAULT
+from tutorial_helpers.callback_host import CallbackHostError
+from tutorial_helpers.callback_host import check as check_callback_host
+from tutorial_helpers.local_twilio.defaults import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    default_credentials,
+)
 
 Mode = Literal["local", "twilio"]
 MODES: tuple[Mode, ...] = ("local", "twilio")
 DEFAULT_LOCAL_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 TWILIO_TASKROUTER_URL = "https://taskrouter.twilio.com"
 TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
+# A workshop room's card: the room's TaskRouter and the attendee's account on it (room_card).
+CARD = ("LOCAL_TASKROUTER_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 # Testing only: where twilio mode's REST requests go instead of Twilio (see the module docstring).
 STAND_IN_VARIABLE = "TWILIO_API_BASE_URL"
 
@@ -73,6 +90,11 @@ class Settings:
     ngrok_path: str | None = None
     # local mode: the port of the learner's own local TaskRouter, the one `make lab` starts (LOCAL_TASKROUTER_PORT).
     own_port: int = DEFAULT_PORT
+    # local mode: where the kernel's callback server listens and what its URLs carry (CALLBACK_HOST, callback_host.py).
+    callback_host: str = CALLBACK_DEFAULT
+    # local mode: the TaskRouter is a workshop room's, from a card (LOCAL_TASKROUTER_URL and the account's SID and
+    # token together, see room_card); notebook 00 then checks that the room can reach this kernel.
+    room: bool = False
 
     @property
     def own_local_server(self) -> bool:
@@ -86,6 +108,12 @@ class Settings:
         return parts.hostname is not None and is_loopback(parts.hostname) and parts.port == self.own_port
 
     @property
+    def taskrouter_on_this_machine(self) -> bool:
+        """True when the TaskRouter is at a loopback address (twilio mode: never)."""
+        host = urlsplit(self.taskrouter_url).hostname
+        return self.mode == "local" and host is not None and is_loopback(host)
+
+    @property
     def taskrouter_url(self) -> str:
         """Base URL of the TaskRouter this mode talks to (without /v1, as the SDK wants it)."""
         if self.mode == "local":
@@ -95,6 +123,9 @@ class Settings:
     def describe(self) -> str:
         """One line for the learner; safe to display because it holds no token."""
         account = f"account {_abbreviate(self.account_sid)}"
+        if self.mode == "local" and self.room:
+            return (f"local mode in a workshop room: the room's TaskRouter at {self.local_base_url}, {account} "
+                    f"(from your card), callbacks to this machine at {self.callback_host}")
         if self.mode == "local":
             return f"local mode: TaskRouter at {self.local_base_url}, {account}, no tunnel needed"
         if self.twilio_base_url:
@@ -130,9 +161,13 @@ def load_settings(
         # Exactly what the local TaskRouter itself uses (its CLI defaults): the environment's
         # TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN when set, else the fixed local account. Not the
         # .env file: the server never reads it, so using it here would fail authentication.
-        sid, token = default_credentials()
+        # The one exception is a workshop room's card in .env: that server is the room's, and its
+        # account is the one on the card.
+        card = room_card(env_file)
+        sid, token = (card.account_sid, card.auth_token) if card else default_credentials()
         _check_sid(sid, "TWILIO_ACCOUNT_SID")
-        return Settings("local", sid, token, None, base_url, own_port=own_port)
+        return Settings("local", sid, token, None, base_url, own_port=own_port,
+                        callback_host=_callback_host(values.get("CALLBACK_HOST")), room=card is not None)
 
     found = {name: values.get(name) for name in TWILIO_REQUIRED}
     if prompt is None:
@@ -160,6 +195,44 @@ def load_settings(
     )
 
 
+@dataclass(frozen=True)
+class Card:
+    """A workshop room's card: the room's TaskRouter and the attendee's account on it."""
+
+    url: str
+    account_sid: str
+    auth_token: str = field(repr=False)
+    source: str  # "the environment" or the .env file's path, for messages
+
+
+def room_card(env_file: str | Path | None = None) -> Card | None:
+    """The card's three values (CARD), when the environment holds all three or the .env file does.
+
+    A card is the three values together, from one place: LOCAL_TASKROUTER_URL alone (a test's server, a
+    second server of the learner's) keeps the local credentials, and twilio-mode credentials left in .env are
+    not mixed with a URL from the environment. In .env it counts only when the environment sets none of the
+    three (the environment wins, whole). Twilio mode (TUTORIAL_MODE=twilio) has no card.
+    """
+    values = _read_values(env_file)
+    if (values.get("TUTORIAL_MODE") or "local").strip().lower() != "local":
+        return None
+    from_environment = _cleaned(os.environ)
+    if all(from_environment.get(name) for name in CARD):
+        found, source = from_environment, "the environment"
+    elif any(from_environment.get(name) for name in CARD):
+        return None
+    else:
+        path = _env_file(env_file)
+        found = _cleaned(dotenv_values(path)) if path else {}
+        source = str(path)
+        if not all(found.get(name) for name in CARD):
+            return None
+    url, sid, token = (found[name] for name in CARD)
+    if sid == DEFAULT_ACCOUNT_SID:
+        return None  # the fixed local account is nobody's card
+    return Card(url.rstrip("/"), sid, token, source)
+
+
 def env_path() -> Path:
     """The .env file these settings are read from, and the one the settings form writes.
 
@@ -175,17 +248,34 @@ def env_path() -> Path:
 
 def _read_values(env_file: str | Path | None) -> dict[str, str]:
     """The .env values overlaid with the environment; empty and placeholder values dropped."""
+    path = _env_file(env_file)
+    from_file: Mapping[str, str | None] = dotenv_values(path) if path else {}
+    return _cleaned({**from_file, **os.environ})
+
+
+def _env_file(env_file: str | Path | None) -> Path | None:
+    """The .env file read: `env_file`, else the first of ./.env and the project's that exists."""
     if env_file is not None:
         path = Path(env_file)
         if not path.is_file():
             raise SettingsError(f"env_file {str(path)!r} does not exist.")
-        candidates = [path]
-    else:
-        candidates = [p for p in (Path.cwd() / ".env", REPO_ROOT / ".env") if p.is_file()]
+        return path
     # The first file found wins whole: a notebook folder's .env replaces the root one.
-    from_file: Mapping[str, str | None] = dotenv_values(candidates[0]) if candidates else {}
-    merged = {**from_file, **os.environ}
-    return {k: v.strip() for k, v in merged.items() if v and v.strip() and not _placeholder(v)}
+    return next((p for p in (Path.cwd() / ".env", REPO_ROOT / ".env") if p.is_file()), None)
+
+
+def _cleaned(values: Mapping[str, str | None]) -> dict[str, str]:
+    """Empty and placeholder values dropped, the rest stripped."""
+    return {k: v.strip() for k, v in values.items() if v and v.strip() and not _placeholder(v)}
+
+
+def _callback_host(value: str | None) -> str:
+    if not value:
+        return CALLBACK_DEFAULT
+    try:
+        return check_callback_host(value)
+    except CallbackHostError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def is_loopback(host: str) -> bool:

@@ -1,5 +1,6 @@
 """The route table: URL rule, methods, handler. Nothing else."""
 
+from ..reachability import reachability
 from . import handlers as h
 
 WS = "/v1/Workspaces/<ws>"
@@ -56,6 +57,7 @@ URLS = [
     ("/_local/Clock", ["GET"], h.get_clock),
     ("/_local/Clock", ["POST"], h.advance_clock),
     ("/_local/Alerts", ["GET"], h.list_alerts),
+    ("/_local/Reachability", ["POST"], reachability),
 ]
 
 UNAUTHENTICATED = {"/_local/health"}
