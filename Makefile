@@ -4,9 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCAL_TASKROUTER_PORT ?= 8765
-# The notebooks find the local TaskRouter through this; it follows LOCAL_TASKROUTER_PORT unless you set it.
-# They get LOCAL_TASKROUTER_PORT too: what answers there must be this user's own server (tutorial_helpers/settings.py).
-LOCAL_TASKROUTER_URL ?= http://127.0.0.1:$(LOCAL_TASKROUTER_PORT)
 LAB_PORT ?= 8888
 # The learner's own copy of notebooks/ (git-ignored): JupyterLab saves outputs there, never into the tracked files.
 MY_NOTEBOOKS := my-notebooks
@@ -41,11 +38,24 @@ test: install browser lint
 	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about four minutes)."
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
+# With a workshop room's card (LOCAL_TASKROUTER_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN in .env or the environment)
+# the room's TaskRouter is used and nothing is started; else your own is found or started on LOCAL_TASKROUTER_PORT and
+# the notebooks get its URL (or your LOCAL_TASKROUTER_URL) and the port. tutorial_helpers/lab_target.py decides.
 lab: install
 	@$(BIN)/python -m tutorial_helpers.working_copy sync notebooks $(MY_NOTEBOOKS)
-	$(BIN)/python -m tutorial_helpers.local_twilio.ensure --port $(LOCAL_TASKROUTER_PORT)
-	@echo "The local TaskRouter keeps running after JupyterLab stops (Ctrl-C twice); 'make stop' stops it."
-	LOCAL_TASKROUTER_URL=$(LOCAL_TASKROUTER_URL) LOCAL_TASKROUTER_PORT=$(LOCAL_TASKROUTER_PORT) $(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(BIN)/python -m tutorial_helpers.lab_target --port $(LOCAL_TASKROUTER_PORT) -- \
+		$(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# A workshop's room (README, "Workshops"): one local TaskRouter, an account and a printable card per attendee.
+# ATTENDEES=N, or NAMES=file (one name per line); HOST=0.0.0.0 for attendees on other machines (it says what that
+# exposes); PORT=...; ADVERTISE=address for the cards. HOST and PORT only count when given on make's command line,
+# not from the environment (zsh and others set HOST to the machine's name).
+ATTENDEES ?= 30
+.PHONY: workshop
+workshop: install
+	$(BIN)/python -m tutorial_helpers.workshop start $(if $(NAMES),--names $(NAMES),--attendees $(ATTENDEES)) \
+		$(if $(filter command line,$(origin HOST)),--host $(HOST),) \
+		$(if $(filter command line,$(origin PORT)),--port $(PORT),) $(if $(ADVERTISE),--advertise $(ADVERTISE),)
 
 # Stop the local TaskRouter that `make lab` started; its data stays for next time.
 stop: install
