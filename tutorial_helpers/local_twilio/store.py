@@ -18,7 +18,14 @@ Events are stored compactly (see EventCodec): an event row holds its sid as 16 b
 short JSON list: references to `blobs` (content-addressed, shared values: the workspace's fields, a task's
 fields, a worker's state, the key order), the values that vary, and nothing that can be rebuilt (defaults
 such as `source`, the resource path, the date text). Decoding gives back the same dict, key order included,
-so the wire bodies are byte-identical. Events older than the retention period are pruned in batches
+so the wire bodies are byte-identical.
+
+The statistics (taskrouter/statistics/) count events with SQL, so a few values an event's data holds are also
+columns (`FIGURE_COLUMNS`): the task's queue, workflow and channel, the worker, a worker's previous activity
+(blob ids of the sid text: shared, so a few bytes each) and two waits in whole seconds. They are derived from
+the event when it is written (`figure_columns`), indexed with (ws, type, ms), and never decoded.
+
+Events older than the retention period are pruned in batches
 (`prune_events`), and so are the blobs no remaining event refers to.
 """
 
@@ -46,7 +53,14 @@ CREATE TABLE IF NOT EXISTS event_log (
     ws INTEGER NOT NULL,
     type INTEGER NOT NULL,
     ms INTEGER,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    task_queue INTEGER,
+    workflow INTEGER,
+    worker INTEGER,
+    channel INTEGER,
+    activity INTEGER,
+    wait INTEGER,
+    queue_wait INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS event_log_by_sid ON event_log (sid);
 CREATE INDEX IF NOT EXISTS event_log_by_workspace ON event_log (ws, seq);
@@ -151,6 +165,43 @@ _DEFAULTS = {
 }
 _COLUMNS = ("sid", "workspace_sid", "event_type", "event_date_ms")
 
+# The columns the statistics filter and aggregate on; the sid-valued ones hold the blob id of the sid's text.
+FIGURE_COLUMNS = ("task_queue", "workflow", "worker", "channel", "activity", "wait", "queue_wait")
+_SID_FIGURES = (("task_queue", "task_queue_sid"), ("workflow", "workflow_sid"), ("worker", "worker_sid"),
+                ("channel", "task_channel_sid"), ("activity", "worker_previous_activity_sid"))
+# The waits are kept only where a statistic reads them (an accept, a cancel, the end of an activity).
+_WAITED = ("reservation.accepted", "task.canceled")
+
+
+def _parse_iso_ms(text: Any) -> int | None:
+    try:
+        return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp() * 1000)
+    except (TypeError, ValueError):
+        return None
+
+
+def figure_columns(row: dict, intern: Any) -> tuple[int | None, ...]:
+    """The statistics' columns of one event (see FIGURE_COLUMNS); `intern(text, ms)` gives a blob's id."""
+    data = row.get("event_data")
+    if not isinstance(data, dict):
+        return (None,) * len(FIGURE_COLUMNS)
+    ms = row.get("event_date_ms") if type(row.get("event_date_ms")) is int else None
+    stamp = ms or 0
+    out: list[int | None] = [
+        intern(_dumps(data[key]), stamp) if isinstance(data.get(key), str) else None for _col, key in _SID_FIGURES
+    ]
+    wait = queue_wait = None
+    kind = row.get("event_type")
+    if kind in _WAITED and type(data.get("task_age")) is int:
+        wait = data["task_age"]  # whole seconds since the task was created, as the task's `age` says
+        entered = _parse_iso_ms(data.get("task_queue_entered_date"))
+        if kind == "reservation.accepted" and entered is not None and ms is not None:
+            queue_wait = max(0, (ms - entered) // 1000)
+    elif kind == "worker.activity.update":
+        spent = data.get("worker_time_in_previous_activity")
+        wait = int(spent) if isinstance(spent, str) and spent.isdigit() else None
+    return (*out, wait, queue_wait)
+
 
 def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
@@ -185,8 +236,8 @@ class EventCodec:
     # -- encoding (the writer, under the store lock) ---------------------------------------------------
 
     @staticmethod
-    def encode(row: dict, intern: Any) -> tuple[bytes | str, int, int, int | None, str]:
-        """(sid key, workspace blob, type blob, ms, data); `intern(text, ms)` gives a blob's id."""
+    def encode(row: dict, intern: Any) -> tuple[Any, ...]:
+        """(sid key, workspace blob, type blob, ms, data, *figure columns); `intern(text, ms)` gives a blob's id."""
         ms = row.get("event_date_ms")
         ms = ms if type(ms) is int else None
         stamp = ms or 0
@@ -222,7 +273,8 @@ class EventCodec:
         if description_key is not None:
             head.append(description_key)
         return (_sid_key(row["sid"]), intern(_dumps(row.get("workspace_sid")), stamp),
-                intern(_dumps(row.get("event_type")), stamp), ms, _dumps(head + inline))
+                intern(_dumps(row.get("event_type")), stamp), ms, _dumps(head + inline),
+                *figure_columns(row, intern))
 
     # -- decoding (any reader) ----------------------------------------------------------------------------
 
@@ -310,6 +362,7 @@ class Store:
         # until it commits (a rollback takes the rows back).
         self._blob_ids: dict[str, list[int]] = {}
         self._pending: dict[str, list[int]] | None = None
+        self._migrate_figure_columns()
         self._migrate_events()
         # Readers get a connection per thread: WAL lets them read while a write is under way.
         self._readers = threading.local()
@@ -333,6 +386,29 @@ class Store:
             rows = cur.execute("SELECT seq, data FROM events ORDER BY seq").fetchall()
             self._insert_events(cur, [(seq, json.loads(data)) for seq, data in rows])
             cur.execute("DROP TABLE events")
+
+    def _migrate_figure_columns(self) -> None:
+        """A data dir from before the statistics: the figure columns are added and filled from the stored
+        events (decoded in batches), then indexed. Indexing after filling keeps the migration one pass."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(event_log)")}
+        missing = [c for c in FIGURE_COLUMNS if c not in have]
+        if missing:
+            with self._interning() as cur:
+                for column in missing:
+                    cur.execute(f"ALTER TABLE event_log ADD COLUMN {column} INTEGER")
+                intern = lambda text, ms: self._intern(cur, text, ms)  # noqa: E731
+                last = 0
+                while True:
+                    rows = cur.execute("SELECT seq, sid, ws, type, ms, data FROM event_log WHERE seq > ? "
+                                       "ORDER BY seq LIMIT 1000", (last,)).fetchall()
+                    if not rows:
+                        break
+                    sets = ", ".join(f"{c} = ?" for c in FIGURE_COLUMNS)
+                    cur.executemany(f"UPDATE event_log SET {sets} WHERE seq = ?", [
+                        (*figure_columns(event, intern), event["_seq"])
+                        for event in self.codec.decode(cur.connection, rows)])
+                    last = rows[-1][0]
+        self._db.execute("CREATE INDEX IF NOT EXISTS event_log_by_type ON event_log (ws, type, ms)")
 
     @contextmanager
     def _interning(self) -> Iterator[sqlite3.Cursor]:
@@ -376,7 +452,10 @@ class Store:
 
     def _insert_events(self, cur: sqlite3.Cursor, events: Iterable[tuple[int, dict]]) -> None:
         intern = lambda text, ms: self._intern(cur, text, ms)  # noqa: E731
-        cur.executemany("INSERT INTO event_log (seq, sid, ws, type, ms, data) VALUES (?, ?, ?, ?, ?, ?)",
+        columns = ", ".join(FIGURE_COLUMNS)
+        marks = ", ".join("?" * len(FIGURE_COLUMNS))
+        cur.executemany(f"INSERT INTO event_log (seq, sid, ws, type, ms, data, {columns}) "
+                        f"VALUES (?, ?, ?, ?, ?, ?, {marks})",
                         [(seq, *self.codec.encode(row, intern)) for seq, row in events])
 
     def _blob_id(self, db: sqlite3.Connection, value: Any) -> int | None:
@@ -411,6 +490,44 @@ class Store:
                 query, args = query + " AND type = ?", (ws, kind)
             rows = db.execute(query + " ORDER BY seq DESC", args).fetchall()
             return self.codec.decode(db, rows)
+        finally:
+            db.execute("COMMIT")
+
+    def event_figures(self, workspace_sid: str, types: Iterable[str], start_ms: int, end_ms: int,
+                      where: dict[str, str], thresholds: Iterable[int] = ()) -> list[dict[str, Any]]:
+        """Per event type (and previous activity) in [start_ms, end_ms]: the count, and the sum, min and max of
+        `wait` and `queue_wait`; `below` counts the waits under each threshold. `where` keeps only the events
+        whose figure column (task_queue, workflow, worker, channel) holds that sid. One indexed query."""
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            ws = self._blob_id(db, workspace_sid)
+            kinds = {blob: name for name in types if (blob := self._blob_id(db, name)) is not None}
+            if ws is None or not kinds:
+                return []
+            filters, args = [], []
+            for column, sid in where.items():
+                assert column in FIGURE_COLUMNS
+                blob = self._blob_id(db, sid)
+                if blob is None:
+                    return []  # no event ever named it
+                filters.append(f" AND {column} = ?")
+                args.append(blob)
+            thresholds = list(thresholds)
+            below = "".join(f", SUM(wait < {int(t)})" for t in thresholds)
+            query = (f"SELECT type, activity, COUNT(*), SUM(wait), MIN(wait), MAX(wait), SUM(queue_wait), "
+                     f"MIN(queue_wait), MAX(queue_wait){below} FROM event_log "
+                     f"WHERE ws = ? AND type IN ({','.join('?' * len(kinds))}) AND ms BETWEEN ? AND ?"
+                     f"{''.join(filters)} GROUP BY type, activity")
+            rows = db.execute(query, (ws, *kinds, start_ms, end_ms, *args)).fetchall()
+            ids = sorted({r[1] for r in rows if r[1]})
+            named = {i: json.loads(t) for i, t in db.execute(
+                f"SELECT id, value FROM blobs WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+            names = ("count", "wait_sum", "wait_min", "wait_max", "queue_wait_sum", "queue_wait_min",
+                     "queue_wait_max")
+            return [{"type": kinds[r[0]], "activity": named.get(r[1]),
+                     **dict(zip(names, r[2:9], strict=True)),
+                     "below": dict(zip(thresholds, (v or 0 for v in r[9:]), strict=True))} for r in rows]
         finally:
             db.execute("COMMIT")
 

@@ -76,6 +76,7 @@ FIELDS = {
         "request_url", "resource_sid", "response_body", "response_status", "sid", "workspace_sid",
     ),
 }
+FIELDS["task_queue_statistics"] = ("account_sid", "cumulative", "realtime", "task_queue_sid", "workspace_sid")
 STATS = ("statistics", "real_time_statistics", "cumulative_statistics")
 ETAGGED = ("task", "worker", "reservation")
 
@@ -141,6 +142,8 @@ def links(row: Row, base: str, url: str) -> dict[str, str] | None:
 
 def render(backend: Backend, row: Row, via_worker: bool = False) -> dict[str, Any]:
     kind = row["_kind"]
+    if kind == "task_queue_statistics":  # an entry of the TaskQueues Statistics list: no url, no links
+        return {field: row[field] for field in FIELDS[kind]}
     base = base_url()
     out = {field: row.get(field) for field in FIELDS[kind]}
     if kind == "reservation" and via_worker:

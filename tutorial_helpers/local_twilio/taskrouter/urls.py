@@ -2,6 +2,7 @@
 
 from ..reachability import reachability
 from . import handlers as h
+from .statistics import handlers as st
 
 WS = "/v1/Workspaces/<ws>"
 
@@ -51,6 +52,21 @@ URLS = [
     (f"{WS}/Tasks/<task>/Reservations/<sid>", ["GET"], h.fetch_task_reservation),
     (f"{WS}/Tasks/<task>/Reservations/<sid>", ["POST"], h.update_task_reservation),
     (f"{WS}/Events", ["GET"], h.list_events),
+    (f"{WS}/Statistics", ["GET"], st.workspace_statistics),
+    (f"{WS}/CumulativeStatistics", ["GET"], st.workspace_cumulative),
+    (f"{WS}/RealTimeStatistics", ["GET"], st.workspace_realtime),
+    (f"{WS}/TaskQueues/Statistics", ["GET"], st.task_queues_statistics),
+    (f"{WS}/TaskQueues/RealTimeStatistics", ["POST"], st.task_queues_bulk_realtime),
+    (f"{WS}/TaskQueues/<sid>/Statistics", ["GET"], st.task_queue_statistics),
+    (f"{WS}/TaskQueues/<sid>/CumulativeStatistics", ["GET"], st.task_queue_cumulative),
+    (f"{WS}/TaskQueues/<sid>/RealTimeStatistics", ["GET"], st.task_queue_realtime),
+    (f"{WS}/Workers/Statistics", ["GET"], st.workers_statistics),
+    (f"{WS}/Workers/CumulativeStatistics", ["GET"], st.workers_cumulative),
+    (f"{WS}/Workers/RealTimeStatistics", ["GET"], st.workers_realtime),
+    (f"{WS}/Workers/<sid>/Statistics", ["GET"], st.worker_statistics),
+    (f"{WS}/Workflows/<sid>/Statistics", ["GET"], st.workflow_statistics),
+    (f"{WS}/Workflows/<sid>/CumulativeStatistics", ["GET"], st.workflow_cumulative),
+    (f"{WS}/Workflows/<sid>/RealTimeStatistics", ["GET"], st.workflow_realtime),
     (f"{WS}/Events/<sid>", ["GET"], h.fetch_event),
     # Local control, outside /v1 (documented in the README).
     ("/_local/health", ["GET"], h.health),
