@@ -1,4 +1,4 @@
-"""`make bench`: start fresh servers, run the ten measurements, print markdown tables.
+"""`make bench`: start fresh servers, run the eleven measurements, print markdown tables.
 
 Each table is printed as soon as it is measured; the whole report is also written to
 bench/results/ (git-ignored). A measurement that fails becomes a table saying so, and
@@ -22,6 +22,7 @@ from . import (
     overhead,
     scaling,
     seed_flow,
+    statistics,
     storage,
     throughput,
     walkthrough,
@@ -39,6 +40,7 @@ MEASUREMENTS: dict[int, tuple[str, Callable[[Context], Table]]] = {
     6: ("The whole walkthrough", walkthrough.run),
     7: ("Server memory", memory.run),
     9: ("Storage per task", storage.run),
+    11: ("Cumulative statistics after 100,000 events", statistics.run),
 }
 
 

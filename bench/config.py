@@ -28,7 +28,7 @@ class Config:
     cell_timeout: int = 300  # table 6: seconds per notebook cell
     event_samples: int = 200  # table 8: samples per row (activity updates, reservations)
     time_limit: float = 240.0  # seconds any one timed loop may run before it stops and says so
-    only: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+    only: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
     profile_dir: Path | None = None  # run every server under cProfile, stats written here
     results_dir: Path = ROOT / "bench" / "results"
     quick: bool = False
