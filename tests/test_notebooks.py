@@ -32,6 +32,7 @@ ORDER = [
     "04_tasks_from_phone_calls.ipynb",
     "05_dequeue_a_call.ipynb",
     "06_worker_page.ipynb",
+    "07_wallboard.ipynb",
 ]
 CELL_TIMEOUT = 60
 AMBIENT = (
@@ -46,7 +47,8 @@ SECRETS = (
 # Where the learner acts (clicks Alice -> Idle, dials and presses 1, answers Alice's phone), so a headless run
 # inserts the same action: how many places, by notebook.
 CLICKED = {"02_accept_through_rest.ipynb": 1, "03_accept_with_instruction.ipynb": 1,
-           "04_tasks_from_phone_calls.ipynb": 1, "05_dequeue_a_call.ipynb": 3, "06_worker_page.ipynb": 1}
+           "04_tasks_from_phone_calls.ipynb": 1, "05_dequeue_a_call.ipynb": 3, "06_worker_page.ipynb": 1,
+           "07_wallboard.ipynb": 1}
 
 # Printed by a probe cell appended to notebook 03, after everything else ran in its kernel.
 PROBE = """
@@ -157,6 +159,8 @@ def test_notebooks_in_order_end_with_the_task_assigned_and_alice_busy(local_tuto
             assert "5. The caller hangs up: Task wrapping, Alice WrapUp." in output_text(nb)
         if name.startswith("06"):
             assert "Correct" in output_text(nb) and "accepted Task" in output_text(nb)
+        if name.startswith("07"):
+            assert "Correct" in output_text(nb) and "the statistics agree with the tasks" in output_text(nb)
     workspaces = local_tutorial.client().taskrouter.v1.workspaces.list()
     assert [w.friendly_name for w in workspaces] == ["TaskRouter Quickstart"]
 

@@ -311,3 +311,29 @@ def test_alice_accepts_on_her_page_inside_the_notebook(page: Page, jupyter_lab, 
     expect(check.locator(".tr-check-ok")).to_contain_text("accepted Task", timeout=WIDGET_TIMEOUT_MS)
     check.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "06_notebook_checked.png"), full_page=False)
+
+
+def test_the_wallboard_follows_alice_and_bob(page: Page, jupyter_lab, taskrouter, screenshot_dir: Path):
+    """Notebook 07: three tasks wait on the board; Alice, then Bob, go Idle and the board counts down."""
+    open_and_run_all(page, jupyter_lab, "07_wallboard.ipynb")
+    pause = code_cell(page, "pause_for_click(")
+    expect(pause.locator(".tr-pause")).to_contain_text("Your turn.", timeout=WIDGET_TIMEOUT_MS)
+    board = code_cell(page, "Wallboard(client")
+    expect(board.locator(".tr-wallboard-waiting")).to_have_text("3", timeout=WIDGET_TIMEOUT_MS)
+    click_idle_for_alice(page)
+    expect(board.locator(".tr-wallboard-waiting")).to_have_text("2", timeout=WIDGET_TIMEOUT_MS)
+    expect(board.locator(".tr-wallboard-accepted")).to_have_text("1", timeout=WIDGET_TIMEOUT_MS)
+    bob = pause.locator(".tr-worker-bob").first
+    bob.get_by_role("button", name="Idle", exact=True).click()
+    expect(board.locator(".tr-wallboard-waiting")).to_have_text("1", timeout=WIDGET_TIMEOUT_MS)
+    expect(board.locator(".tr-wallboard-accepted")).to_have_text("2", timeout=WIDGET_TIMEOUT_MS)
+    expect(board.locator(".tr-wallboard-sparkline")).to_have_attribute("data-peak", "3")
+    page.wait_for_timeout(3000)  # a few readings after the drop, so the line shows its steps
+    board.locator(".tr-wallboard").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "07_wallboard.png"), full_page=False)
+    run_from(page, "pause_for_click(")
+    check = code_cell(page, "check_step_07(")
+    expect(check.locator(".tr-check-ok")).to_contain_text("the statistics agree", timeout=WIDGET_TIMEOUT_MS)
+    expect(board.locator(".tr-wallboard-waiting")).to_have_text("0", timeout=WIDGET_TIMEOUT_MS)  # finish up
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "07_wallboard_checked.png"), full_page=False)
