@@ -161,3 +161,53 @@ def test_every_body_on_contract_and_errors(centre):
                    {"TaskChannel": "telegraph"}, {"StartDate": "2030-01-01T00:00:00Z", "EndDate": "2029-01-01"}):
         response = session.get(W + "/CumulativeStatistics", params=params)
         assert response.status_code == 400 and response.json()["code"] == 20001, params
+
+
+def test_a_store_from_before_the_statistics_gets_its_figure_columns_filled(tmp_path):
+    """A data dir whose event_log has none of the figure columns (written before the statistics existed):
+    at start-up they are added and filled from the stored events, so the figures come out the same."""
+    import sqlite3
+
+    from tutorial_helpers.local_twilio.store import FIGURE_COLUMNS
+
+    wanted = ("tasks_created", "tasks_canceled", "reservations_created", "reservations_accepted",
+              "avg_task_acceptance_time", "wait_duration_until_accepted", "wait_duration_until_canceled")
+
+    def figures(router, q) -> tuple[dict, dict]:
+        ws = router.client().taskrouter.v1.workspaces(q.workspace_sid)
+        whole = ws.cumulative_statistics().fetch(minutes=1440)
+        queue = ws.task_queues(q.queues["Spanish"]).cumulative_statistics().fetch(
+            minutes=1440)
+        return ({k: getattr(whole, k) for k in wanted},
+                {k: getattr(queue, k) for k in ("tasks_entered", "reservations_accepted", "tasks_canceled")})
+
+    with LocalTaskRouter(tmp_path) as router:
+        client = router.client()
+        q = build_quickstart(client)
+        ws = client.taskrouter.v1.workspaces(q.workspace_sid)
+        es = json.dumps({"selected_language": "es"})
+        accepted = ws.tasks.create(attributes=es, workflow_sid=q.workflow_sid)
+        router.advance_clock(20)
+        ws.workers(q.workers["Alice"]).update(activity_sid=q.activities["Idle"])
+        res = ws.tasks(accepted.sid).reservations.list()[0]
+        ws.tasks(accepted.sid).reservations(res.sid).update(reservation_status="accepted")
+        canceled = ws.tasks.create(attributes=es, workflow_sid=q.workflow_sid)
+        router.advance_clock(45)
+        ws.tasks(canceled.sid).update(assignment_status="canceled", reason="gone")
+        before = figures(router, q)
+    assert before[0]["tasks_created"] == 2 and before[1]["reservations_accepted"] == 1  # something to keep
+
+    db = sqlite3.connect(tmp_path / "taskrouter.sqlite3")
+    db.execute("DROP INDEX event_log_by_type")
+    for column in FIGURE_COLUMNS:
+        db.execute(f"ALTER TABLE event_log DROP COLUMN {column}")
+    db.commit()
+    db.close()
+
+    with LocalTaskRouter(tmp_path) as router:
+        assert figures(router, q) == before
+    db = sqlite3.connect(tmp_path / "taskrouter.sqlite3")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(event_log)")}
+    indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    db.close()
+    assert set(FIGURE_COLUMNS) <= columns and "event_log_by_type" in indexes
