@@ -78,7 +78,7 @@ def lan_address(toward: str | None = None) -> str:
     """This machine's address on its network, found without sending anything: the source address the routing
     table picks for `toward` (when it is another machine), else for a private address; 127.0.0.1 when there is
     no network at all."""
-    targets = [toward] if toward and not _loopback(toward) else []
+    targets = [toward] if toward and not is_loopback(toward) else []
     for target in [*targets, *_ROUTE_PROBES]:
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -86,14 +86,14 @@ def lan_address(toward: str | None = None) -> str:
                 address = probe.getsockname()[0]
         except OSError:
             continue
-        if not _loopback(address) and not is_all(address):
+        if not is_loopback(address) and not is_all(address):
             return address
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
         infos = []
     for *_, sockaddr in infos:
-        if not _loopback(str(sockaddr[0])):
+        if not is_loopback(str(sockaddr[0])):
             return str(sockaddr[0])
     return DEFAULT
 
@@ -107,7 +107,8 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for this machine's own addresses (localhost, 127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:

@@ -28,7 +28,6 @@ checks) stays the twilio-mode path.
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import os
 import re
 import sys
@@ -41,7 +40,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from tutorial_helpers.callback_host import DEFAULT as CALLBACK_DEFAULT
-from tutorial_helpers.callback_host import CallbackHostError
+from tutorial_helpers.callback_host import CallbackHostError, is_loopback
 from tutorial_helpers.callback_host import check as check_callback_host
 from tutorial_helpers.local_twilio.defaults import (
     DEFAULT_ACCOUNT_SID,
@@ -276,16 +275,6 @@ def _callback_host(value: str | None) -> str:
         return check_callback_host(value)
     except CallbackHostError as exc:
         raise SettingsError(str(exc)) from None
-
-
-def is_loopback(host: str) -> bool:
-    """True for this machine's own addresses (localhost, 127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _own_port(value: str | None) -> int:

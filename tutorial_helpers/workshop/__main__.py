@@ -14,6 +14,7 @@ try:
 except ImportError:  # Windows: no flock; two starts at once on one room are the facilitator's to avoid
     fcntl = None
 
+from ..callback_host import is_loopback
 from ..local_twilio.accounts.models import MAX_FRIENDLY_NAME
 from ..local_twilio.defaults import DEFAULT_HOST, DEFAULT_PORT
 from ..local_twilio.ensure import LocalTaskRouterUnavailable, probe, stop_running
@@ -26,7 +27,6 @@ from .room import (
     Record,
     RoomError,
     advertised_url,
-    is_loopback,
     local_url,
     looks_like_room,
     start_server,

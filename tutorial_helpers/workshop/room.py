@@ -38,15 +38,6 @@ def workshop_data_dir() -> Path:
     return default_data_dir().parent / "workshop"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_wildcard(host: str) -> bool:
     return host in ("0.0.0.0", "::", "")
 
