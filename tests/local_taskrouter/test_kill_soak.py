@@ -46,7 +46,11 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 arrived = time.time()
-                form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    return  # cut off by a kill: not a delivery (the sender sends it whole again)
+                form = dict(parse_qsl(body.decode()))
                 with receiver.lock:  # noted on arrival: a delivery whose answer a kill cut off still counts
                     (receiver.assignments if self.path == "/assignment" else receiver.events).append((arrived, form))
                     think = rng.uniform(0, 0.03)

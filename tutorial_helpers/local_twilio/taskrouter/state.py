@@ -182,11 +182,13 @@ class State:
 
     def queue_callback(self, kind: str, data: dict, send: Callable[[int, dict], None]) -> None:
         """A callback this unit makes due: written to the outbox with the unit, then `send(outbox_id, data)`
-        after commit (in order with the unit's other after-commit work)."""
+        once it is written, still under the lock (`send` only queues it and must not block). Handed on after
+        the lock was let go, two units' callbacks could reach their sender in the other order than the units
+        committed, and a workspace's event callbacks would arrive out of order."""
         assert self._uow is not None, "queue_callback outside a unit of work"
         entry = {"kind": kind, "data": data, "id": None}
         self._uow.outbox.append(entry)
-        self._uow.after.append(lambda: send(entry["id"], data))
+        self._uow.at_commit.append(lambda: send(entry["id"], data))
 
     def at_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the unit is written, still under the lock: what it hands on (websocket frames)

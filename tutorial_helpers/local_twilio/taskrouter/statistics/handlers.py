@@ -44,7 +44,8 @@ def thresholds() -> list[int]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or len(part) > 9:
+        # ASCII digits only: str.isdigit() also says yes to "¹" and "٣", which int() then refuses.
+        if not (part.isascii() and part.isdigit()) or len(part) > 9:
             raise InvalidParameter(f"SplitByWaitTime must be a comma-separated list of seconds, got {text!r}")
         out.append(int(part))
     return sorted(set(out))
