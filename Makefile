@@ -37,7 +37,7 @@ lint: install
 # TEST_PROCESSES=0 runs them all in this one.
 TEST_PROCESSES ?= 3
 test: install browser lint
-	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about four minutes)."
+	@echo "Running every test: the local TaskRouter, the helpers, the notebooks, JupyterLab and the worker page in chromium, the worker SDK under Node (about five minutes)."
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
 # With a workshop room's card (LOCAL_TASKROUTER_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN in .env or the environment)
