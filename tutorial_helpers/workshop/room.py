@@ -8,7 +8,6 @@ touching theirs. The room's host, port and cards directory are recorded there (w
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from typing import Any
 
 import requests
 
+from ..callback_host import is_loopback, url_host
+from ..callback_host import lan_address as network_address
 from ..local_twilio.accounts import facilitator_token
 from ..local_twilio.defaults import DEFAULT_HOST, DEFAULT_PORT, default_data_dir
 from ..local_twilio.ensure import ensure_running, probe
@@ -43,30 +44,10 @@ def is_wildcard(host: str) -> bool:
 
 
 def lan_address() -> str | None:
-    """This machine's address on its network, found without the internet, or None.
-
-    Connecting a UDP socket sends nothing; it only asks the kernel which interface would route to that
-    (private, never contacted) address, and that interface's address is the one attendees can reach. Without
-    a route (no network at all), the name the machine gives itself is tried.
-    """
-    for target in ("10.255.255.255", "192.168.255.255", "172.31.255.255"):
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                udp.connect((target, 9))
-                address = udp.getsockname()[0]
-        except OSError:
-            continue
-        if not ipaddress.ip_address(address).is_loopback and address != "0.0.0.0":
-            return address
-    try:
-        address = socket.gethostbyname(socket.gethostname())
-    except OSError:
-        return None
-    return None if ipaddress.ip_address(address).is_loopback else address
-
-
-def url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
+    """This machine's address on its network (callback_host.lan_address, found without the internet), or None
+    when it has none but loopback: a card must not send attendees to their own machine."""
+    found = network_address()
+    return None if is_loopback(found) else found
 
 
 def local_url(host: str, port: int) -> str:
