@@ -2,6 +2,7 @@
 autopilot are one path, and the check names what went wrong at each point of the dequeue."""
 
 import json
+import threading
 
 import pytest
 from polling import wait_until
@@ -96,6 +97,26 @@ def test_autopilot_answers_the_next_call_that_rings(client, local_settings, voic
         scene.alice("Idle")
         wait_until(lambda: scene.ws.tasks(task_sid).fetch().assignment_status == "assigned", what="the answer")
         pause_for_answer(phone)  # answered: carries on
+    finally:
+        phone.close()
+
+
+def test_pause_for_answer_waits_for_a_ring_that_has_not_arrived_yet(client, local_settings, voice_app_factory):
+    """The CI failure of 2026-11-30: on a loaded machine the pause cell ran before the click on Idle had
+    reached Alice's phone (reservation, dequeue answer, call), found no call and stopped Run All."""
+    scene = Dequeue(client, local_settings, voice_app_factory())
+    phone = Softphone(client, local_settings)  # polling, as in the notebook
+    try:
+        phone.autopilot()
+        scene.call_and_wait()
+        later = threading.Timer(1.0, scene.alice, args=("Idle",))  # the ring is still a second away
+        later.start()
+        try:
+            assert phone.current() is None
+            pause_for_answer(phone, wait=15)  # carries on once the ring arrives and is answered
+        finally:
+            later.join()
+        assert phone.current()["bridged"]
     finally:
         phone.close()
 

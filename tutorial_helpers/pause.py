@@ -78,7 +78,9 @@ def pause_for_call(phone: Any, digits: str = "1", wait: float = 5.0) -> None:
 def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
     """Carry on once the worker's phone is (or was) in a call bridged to the caller; else stop Run All.
 
-    A phone that rings is given `wait` seconds: after Run All, the learner (or a headless run) answers it.
+    The phone is given `wait` seconds to ring and be answered: the click on Idle in the cell above reaches
+    the phone only through TaskRouter's reservation, the app's dequeue answer and the call, all after that
+    cell has returned. After Run All, the learner (or a headless run) answers it.
     """
     if softphone.real:
         print(f"Answer your real phone when it rings ({softphone.address}); the cells below then follow the Task.")
@@ -91,7 +93,7 @@ def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
             print(f"{softphone.name} answered: her call {call['call_sid']} is bridged to the caller. "
                   "On to the next cell.")
             return
-        if call is None or call["status"] != "ringing" or time.monotonic() >= deadline:
+        if time.monotonic() >= deadline:
             break
         time.sleep(0.1)
     ringing = call is not None and call["status"] == "ringing"
