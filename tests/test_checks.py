@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import requests
 from pyngrok import conf, ngrok, process
@@ -81,6 +83,23 @@ def test_step_02_notices_when_the_callback_accepted_instead(taskrouter):
     wait_until(lambda: tutorial.worker("Alice").activity_name == "Busy", what="Alice Busy")
     result = check_step_02(tutorial.client, tutorial.quickstart, task.sid, tutorial.server)
     assert not result and "your callback accepted" in result.message
+
+
+def test_step_02_passes_but_warns_when_the_kernel_refused_the_callback_with_a_403(taskrouter):
+    tutorial = make_tutorial(taskrouter)
+    # The kernel checks signatures with a token the TaskRouter does not sign with (a stale .env, say).
+    stale = dataclasses.replace(tutorial.settings, auth_token="not-the-token-taskrouter-signs-with")
+    server = start_callback_server(callback_app(), stale)
+    task = tutorial.spanish_task()
+    tutorial.set_activity("Alice", "Idle")
+    wait_until(lambda: len(server.log) == 1, what="the refused callback")
+    assert not server.log.last().signature_valid and server.log.last().status == 403
+    reservation = tutorial.ws.tasks(task.sid).reservations.list()[0]
+    tutorial.ws.tasks(task.sid).reservations(reservation.sid).update(reservation_status="accepted")
+    result = check_step_02(tutorial.client, tutorial.quickstart, task.sid, server)
+    assert result.ok, str(result)  # accepted through REST: the step's goal, which needs no callback
+    assert "Before step 03: The callback server refused TaskRouter's request (403" in str(result)
+    assert "403" in result._repr_html_()
 
 
 def test_step_03_passes_when_the_instruction_accepts(taskrouter):

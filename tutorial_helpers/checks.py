@@ -436,9 +436,13 @@ def check_step_02(
             return CheckResult(False, title, f"{worker} is reserved for the task; the reservation waits for you.",
                                seen.lines(worker),
                                ["Run the cell that accepts the reservation (ReservationStatus=accepted)."]), True
-        return _assigned_verdict(title, seen, worker, quickstart,
-                                 success="you accepted the reservation through the REST API, the task is "
-                                         f"assigned and {worker} is {ASSIGNMENT_ACTIVITY}.")
+        result, settled = _assigned_verdict(title, seen, worker, quickstart,
+                                            success="you accepted the reservation through the REST API, the task "
+                                                    f"is assigned and {worker} is {ASSIGNMENT_ACTIVITY}.")
+        if result.ok and seen.entry is not None and not seen.entry.signature_valid:
+            # Accepting through REST does not need the callback's answer; step 03 does, so say it now.
+            result.hints.append(f"Before step 03: {_answer_problem(seen.entry)}")
+        return result, settled
 
     return _wait(evaluate, timeout)
 
