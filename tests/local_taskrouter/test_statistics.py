@@ -1,6 +1,8 @@
 """The 15 Statistics operations through the SDK: a small contact centre, exact figures, every body on contract."""
 
 import json
+import sys
+import threading
 
 import pytest
 import requests
@@ -211,3 +213,49 @@ def test_a_store_from_before_the_statistics_gets_its_figure_columns_filled(tmp_p
     indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     db.close()
     assert set(FIGURE_COLUMNS) <= columns and "event_log_by_type" in indexes
+
+
+def test_real_time_figures_counted_while_tasks_are_canceled_were_a_500(tmp_path):
+    """Real-time figures used to be counted without the state's lock: a task canceled between the count's
+    filter and its tally was a KeyError, a 500. Threads switch every microsecond here to meet that moment."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with LocalTaskRouter(tmp_path / "race") as router:
+            q = build_quickstart(router.client())
+            french = json.dumps({"selected_language": "fr"})  # no queue takes it: it stays pending
+            stop = threading.Event()
+
+            def create_and_cancel() -> None:
+                tasks = router.client().taskrouter.v1.workspaces(q.workspace_sid).tasks
+                while not stop.is_set():
+                    sid = tasks.create(attributes=french, workflow_sid=q.workflow_sid).sid
+                    tasks(sid).update(assignment_status="canceled", reason="the race")
+                    tasks(sid).delete()
+
+            writers = [threading.Thread(target=create_and_cancel) for _ in range(3)]
+            for writer in writers:
+                writer.start()
+            try:
+                ws = router.client().taskrouter.v1.workspaces(q.workspace_sid)
+                for _ in range(60):
+                    ws.tasks.create(attributes=french, workflow_sid=q.workflow_sid)
+                session = requests.Session()
+                session.auth = (router.account_sid, router.auth_token)
+                base = f"{router.base_url}/v1/Workspaces/{q.workspace_sid}"
+                paths = ["/RealTimeStatistics", "/Statistics", f"/Workflows/{q.workflow_sid}/RealTimeStatistics",
+                         "/TaskQueues/Statistics"]
+                for round_ in range(200):
+                    answer = session.get(base + paths[round_ % len(paths)])
+                    assert answer.status_code == 200, answer.text
+                    body = answer.json()
+                    figures = body.get("realtime", body) if "task_queues_statistics" not in body else None
+                    if figures is not None:
+                        assert sum(figures["tasks_by_status"].values()) == figures["total_tasks"]
+                        assert sum(figures["tasks_by_priority"].values()) == figures["total_tasks"]
+            finally:
+                stop.set()
+                for writer in writers:
+                    writer.join()
+    finally:
+        sys.setswitchinterval(previous)

@@ -56,9 +56,10 @@ def channel(b: Backend, ws_sid: str) -> str | None:
     value = param("TaskChannel")
     if value is None or value == "":
         return None
-    for row in b.state.of(ws_sid, "task_channel").values():
-        if value in (row["sid"], row["unique_name"]):
-            return row["sid"]
+    with b.state.lock:
+        for row in b.state.of(ws_sid, "task_channel").values():
+            if value in (row["sid"], row["unique_name"]):
+                return row["sid"]
     raise InvalidParameter(f"TaskChannel {value!r} is not a TaskChannel of this Workspace")
 
 
@@ -69,9 +70,16 @@ def scope(b: Backend, ws_sid: str, **sids: str) -> dict[str, str]:
 
 
 def tasks_of(b: Backend, ws_sid: str, channel_sid: str | None, **match: str) -> list[Row]:
+    """The workspace's tasks that match; the caller holds the state's lock (see live)."""
     return [t for t in b.state.of(ws_sid, "task").values()
             if (channel_sid is None or t["task_channel_sid"] == channel_sid)
             and all(t[k] == v for k, v in match.items())]
+
+
+def live(b: Backend) -> Any:
+    """Real-time figures are counted under the state's lock, as units of work change rows under it: a task
+    canceled in the middle of a count was a KeyError (a 500), and a total could differ from its parts."""
+    return b.state.lock
 
 
 # ---------------------------------------------------------------------------- bodies
@@ -96,16 +104,18 @@ def workspace_cumulative(ws: str) -> Response:
 
 def workspace_realtime(ws: str) -> Response:
     b, row = _workspace(account(), ws)
-    figures = realtime.workspace(b, ws, tasks_of(b, ws, channel(b, ws)))
+    with live(b):
+        figures = realtime.workspace(b, ws, tasks_of(b, ws, channel(b, ws)))
     return reply({**_head(row, "/RealTimeStatistics"), **figures})
 
 
 def workspace_statistics(ws: str) -> Response:
     b, row = _workspace(account(), ws)
     found = channel(b, ws)
-    return reply({**_head(row, "/Statistics"),
-                  "cumulative": cumulative.workspace(b, ws, window(b), scope(b, ws), thresholds()),
-                  "realtime": realtime.workspace(b, ws, tasks_of(b, ws, found))})
+    figures = cumulative.workspace(b, ws, window(b), scope(b, ws), thresholds())
+    with live(b):
+        now = realtime.workspace(b, ws, tasks_of(b, ws, found))
+    return reply({**_head(row, "/Statistics"), "cumulative": figures, "realtime": now})
 
 
 # ---------------------------------------------------------------------------- task queues
@@ -120,7 +130,9 @@ def _queue_cumulative(b: Backend, ws: str, queue: Row) -> dict[str, Any]:
 
 
 def _queue_realtime(b: Backend, ws: str, queue: Row) -> dict[str, Any]:
-    return realtime.task_queue(b, queue, tasks_of(b, ws, channel(b, ws), task_queue_sid=queue["sid"]))
+    found = channel(b, ws)
+    with live(b):
+        return realtime.task_queue(b, queue, tasks_of(b, ws, found, task_queue_sid=queue["sid"]))
 
 
 def task_queue_cumulative(ws: str, sid: str) -> Response:
@@ -146,7 +158,8 @@ def task_queues_statistics(ws: str) -> Response:
     """The list: one entry per queue (FriendlyName filters), paged like every list."""
     b, row = _workspace(account(), ws)
     name = param("FriendlyName")
-    queues = [q for q in b.state.of(ws, "task_queue").values() if name is None or q["friendly_name"] == name]
+    with live(b):
+        queues = [q for q in b.state.of(ws, "task_queue").values() if name is None or q["friendly_name"] == name]
     # A bad parameter is a 400 even when there is no queue to compute.
     window(b)
     thresholds()
@@ -162,12 +175,13 @@ def task_queues_bulk_realtime(ws: str) -> Response:
     b, row = _workspace(account(), ws)
     sids = _bulk_sids()
     data = []
-    for sid in sids:
-        queue = b.state.rows.get(sid)
-        if queue is None or queue["_kind"] != "task_queue" or queue["workspace_sid"] != ws:
-            continue
-        data.append({"task_queue_sid": sid, **realtime.task_queue(b, queue, tasks_of(b, ws, None,
-                                                                                   task_queue_sid=sid))})
+    with live(b):
+        for sid in sids:
+            queue = b.state.rows.get(sid)
+            if queue is None or queue["_kind"] != "task_queue" or queue["workspace_sid"] != ws:
+                continue
+            data.append({"task_queue_sid": sid, **realtime.task_queue(b, queue, tasks_of(b, ws, None,
+                                                                                       task_queue_sid=sid))})
     return reply({**_head(row, "/TaskQueues/RealTimeStatistics"), "task_queue_data": data,
                   "task_queue_response_count": len(data)})
 
@@ -211,18 +225,19 @@ def workers_cumulative(ws: str) -> Response:
 def workers_realtime(ws: str) -> Response:
     b, row = _workspace(account(), ws)
     channel(b, ws)  # validated; a worker's activity does not depend on a channel
-    return reply({**_head(row, "/Workers/RealTimeStatistics"),
-                  **realtime.workers(b, ws, list(b.state.of(ws, "worker").values()))})
+    with live(b):
+        figures = realtime.workers(b, ws, list(b.state.of(ws, "worker").values()))
+    return reply({**_head(row, "/Workers/RealTimeStatistics"), **figures})
 
 
 def workers_statistics(ws: str) -> Response:
     """Cumulative figures of the whole workspace's workers (a filter narrows only the real-time part: the
     events of the workers a filter selects would need one query per worker)."""
     b, row = _workspace(account(), ws)
-    body = {**_head(row, "/Workers/Statistics"),
-            "cumulative": cumulative.workers(b, ws, window(b), scope(b, ws)),
-            "realtime": realtime.workers(b, ws, _workers_where(b, ws))}
-    return reply(body)
+    figures = cumulative.workers(b, ws, window(b), scope(b, ws))
+    with live(b):
+        now = realtime.workers(b, ws, _workers_where(b, ws))
+    return reply({**_head(row, "/Workers/Statistics"), "cumulative": figures, "realtime": now})
 
 
 def worker_statistics(ws: str, sid: str) -> Response:
@@ -245,7 +260,9 @@ def _workflow_cumulative(b: Backend, ws: str, sid: str) -> dict[str, Any]:
 
 
 def _workflow_realtime(b: Backend, ws: str, sid: str) -> dict[str, Any]:
-    return realtime.workflow(b, tasks_of(b, ws, channel(b, ws), workflow_sid=sid))
+    found = channel(b, ws)
+    with live(b):
+        return realtime.workflow(b, tasks_of(b, ws, found, workflow_sid=sid))
 
 
 def workflow_cumulative(ws: str, sid: str) -> Response:
