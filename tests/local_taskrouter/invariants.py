@@ -62,6 +62,10 @@ def check_state(tr, workspace_sid: str, created: list[str], deleted: set[str]) -
             assert finished[0]["event_date_ms"] / 1000 + TERMINAL_TASK_RETENTION <= now + 1
 
 
+RESOURCE_KEYS = {"WT": "task_sid", "WR": "reservation_sid", "WK": "worker_sid", "WQ": "task_queue_sid",
+                 "WW": "workflow_sid"}
+
+
 def check_events(tr, workspace_sid: str) -> None:
     """The Events list is in time order, and every task event follows one that allows it."""
     events = list(reversed(tr.backend.state.store.events(workspace_sid)))  # oldest first
@@ -69,6 +73,11 @@ def check_events(tr, workspace_sid: str) -> None:
     assert times == sorted(times), "events out of order"
     last: dict[str, str | None] = {}
     for event in events:
+        # The events list's sid filters (TaskSid, WorkerSid, ...) are answered in SQL from the event's data:
+        # an event must name its own resource there (Store.event_page).
+        key = RESOURCE_KEYS.get(event["resource_sid"][:2])
+        assert key is None or event["event_data"].get(key) == event["resource_sid"], (
+            f"{event['event_type']} does not name its resource {event['resource_sid']} as {key}")
         kind = event["event_type"]
         if kind not in AFTER:
             continue

@@ -23,7 +23,9 @@ so the wire bodies are byte-identical.
 The statistics (taskrouter/statistics/) count events with SQL, so a few values an event's data holds are also
 columns (`FIGURE_COLUMNS`): the task's queue, workflow and channel, the worker, a worker's previous activity
 (blob ids of the sid text: shared, so a few bytes each) and two waits in whole seconds. They are derived from
-the event when it is written (`figure_columns`), indexed with (ws, type, ms), and never decoded.
+the event when it is written (`figure_columns`), indexed with (ws, type, ms), and never decoded. The events
+list filters with them too (`event_page`), with two more: 28-bit keys of the task's and the reservation's sids,
+so a page of a long history decodes that page, not the history.
 
 Events older than the retention period are pruned in batches
 (`prune_events`), and so are the blobs no remaining event refers to.
@@ -33,7 +35,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,11 +168,18 @@ _DEFAULTS = {
 _COLUMNS = ("sid", "workspace_sid", "event_type", "event_date_ms")
 
 # The columns the statistics filter and aggregate on; the sid-valued ones hold the blob id of the sid's text.
-FIGURE_COLUMNS = ("task_queue", "workflow", "worker", "channel", "activity", "wait", "queue_wait")
+FIGURE_COLUMNS = ("task_queue", "workflow", "worker", "channel", "activity", "wait", "queue_wait",
+                  "task_key", "reservation_key")
+# The events list's TaskSid and ReservationSid filters narrow their scan with `sid_key`s: 28 bits of a sid, in
+# 4 bytes of the row, never indexed. Two sids may share a key, so a key only picks the candidates; the exact
+# test runs on the decoded candidates. (Every event names its own resource in its data, so the filters' "or
+# the event's resource is that sid" needs no column: the suite's check_events holds the engine to it.)
+KEY_COLUMNS = {"task_sid": "task_key", "reservation_sid": "reservation_key"}
 _SID_FIGURES = (("task_queue", "task_queue_sid"), ("workflow", "workflow_sid"), ("worker", "worker_sid"),
                 ("channel", "task_channel_sid"), ("activity", "worker_previous_activity_sid"))
 # The waits are kept only where a statistic reads them (an accept, a cancel, the end of an activity).
 _WAITED = ("reservation.accepted", "task.canceled")
+_FIGURE_OF_KEY = {key: column for column, key in _SID_FIGURES}
 
 
 def _parse_iso_ms(text: Any) -> int | None:
@@ -180,8 +189,19 @@ def _parse_iso_ms(text: Any) -> int | None:
         return None
 
 
+def sid_key(value: Any) -> int | None:
+    """The first 28 bits of a Twilio sid's hex (XX + 32 hex digits), or None for anything else."""
+    if isinstance(value, str) and len(value) == 34:
+        try:
+            return int(value[2:9], 16)
+        except ValueError:
+            return None
+    return None
+
+
 def figure_columns(row: dict, intern: Any) -> tuple[int | None, ...]:
-    """The statistics' columns of one event (see FIGURE_COLUMNS); `intern(text, ms)` gives a blob's id."""
+    """The statistics' columns of one event, and its sid keys (see FIGURE_COLUMNS); `intern(text, ms)` gives a
+    blob's id."""
     data = row.get("event_data")
     if not isinstance(data, dict):
         return (None,) * len(FIGURE_COLUMNS)
@@ -200,7 +220,7 @@ def figure_columns(row: dict, intern: Any) -> tuple[int | None, ...]:
     elif kind == "worker.activity.update":
         spent = data.get("worker_time_in_previous_activity")
         wait = int(spent) if isinstance(spent, str) and spent.isdigit() else None
-    return (*out, wait, queue_wait)
+    return (*out, wait, queue_wait, sid_key(data.get("task_sid")), sid_key(data.get("reservation_sid")))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -493,6 +513,72 @@ class Store:
         finally:
             db.execute("COMMIT")
 
+    def event_page(self, workspace_sid: str, *, types: Iterable[str] = (), since: float | None = None,
+                   until: float | None = None, sid: str | None = None,
+                   related: dict[str, str] | None = None) -> "EventSelection":
+        """A workspace's events that pass these filters, newest first, decoded only when read.
+
+        `types`, the dates (seconds, compared as the event's ms / 1000, inclusive) and `sid` are exact in SQL.
+        `related` ({"task_sid": "WT…", "worker_sid": …}) keeps the events whose data holds that sid: SQL
+        narrows them with figure columns (exact) and sid keys; with a key `exact` is False and the caller tests
+        the decoded rows (two sids may share a key)."""
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            ws = self._blob_id(db, workspace_sid)
+            if ws is None:
+                return EventSelection(self, [], exact=True)
+            filters, args = ["ws = ?"], [ws]
+            types = list(types)
+            if types:
+                kinds = [blob for name in types if (blob := self._blob_id(db, name)) is not None]
+                if not kinds:
+                    return EventSelection(self, [], exact=True)
+                filters.append(f"type IN ({','.join('?' * len(kinds))})")
+                args += kinds
+            if since is not None:
+                filters.append("ms / 1000.0 >= ?")
+                args.append(since)
+            if until is not None:
+                filters.append("ms / 1000.0 <= ?")
+                args.append(until)
+            if sid is not None:
+                filters.append("sid = ?")
+                args.append(_sid_key(sid))
+            exact = True
+            for key, value in (related or {}).items():
+                if key in KEY_COLUMNS:
+                    column, match = KEY_COLUMNS[key], sid_key(value)
+                else:
+                    column, match = _FIGURE_OF_KEY[key], self._blob_id(db, value)
+                if match is None:
+                    return EventSelection(self, [], exact=True)  # no event ever held it
+                filters.append(f"{column} = ?")
+                args.append(match)
+                exact = exact and key not in KEY_COLUMNS  # a figure column holds the exact sid
+            seqs = [seq for (seq,) in db.execute(
+                f"SELECT seq FROM event_log WHERE {' AND '.join(filters)} ORDER BY seq DESC", args)]
+            return EventSelection(self, seqs, exact=exact)
+        finally:
+            db.execute("COMMIT")
+
+    def events_by_seq(self, seqs: list[int]) -> list[dict]:
+        """These events, decoded, in this order (one that was pruned meanwhile is left out)."""
+        if not seqs:
+            return []
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            found = {}
+            for at in range(0, len(seqs), 500):
+                chunk = seqs[at:at + 500]
+                found.update((row[0], row) for row in db.execute(
+                    f"SELECT seq, sid, ws, type, ms, data FROM event_log WHERE seq IN ({','.join('?' * len(chunk))})",
+                    chunk))
+            return self.codec.decode(db, [found[seq] for seq in seqs if seq in found])
+        finally:
+            db.execute("COMMIT")
+
     def event_figures(self, workspace_sid: str, types: Iterable[str], start_ms: int, end_ms: int,
                       where: dict[str, str], thresholds: Iterable[int] = ()) -> list[dict[str, Any]]:
         """Per event type (and previous activity) in [start_ms, end_ms]: the count, and the sum, min and max of
@@ -647,3 +733,19 @@ class Store:
         with self._lock:
             self._closed = True
             self._db.close()
+
+
+class EventSelection(Sequence):
+    """The seqs of a selection of events, newest first; a slice decodes just its events (a page of a long
+    history costs a page, not the history)."""
+
+    def __init__(self, store: Store, seqs: list[int], *, exact: bool):
+        self.store, self.seqs, self.exact = store, seqs, exact
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self.store.events_by_seq(self.seqs[index])
+        return self.store.events_by_seq([self.seqs[index]])[0]

@@ -482,8 +482,13 @@ def list_events(ws: str) -> Response:
             and (sid is None or e["sid"] == sid)
         )
 
-    rows = b.events(account(), ws, types[0] if len(types) == 1 else None)
-    return page(b, [e for e in rows if keep(e)], "events")
+    lower = max((t for t in (since, start) if t is not None), default=None)
+    related = {k: v for k, v in wanted.items() if v is not None}
+    selection = b.event_selection(account(), ws, types=types, since=lower, until=end, sid=sid, related=related)
+    if selection.exact and channel is None:
+        return page(b, selection, "events")  # decodes only the page's events
+    # A shared sid key or a TaskChannel (a sid or a unique name) is decided on the decoded rows.
+    return page(b, [e for e in selection[:] if keep(e)], "events")
 
 
 def fetch_event(ws: str, sid: str) -> Response:

@@ -7,7 +7,7 @@ Twilio's schema present (null when empty).
 """
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -201,7 +201,7 @@ def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = Fal
         if not token.startswith("PT") or not token[2:].isdigit():
             raise InvalidParameter(f"PageToken {token!r} is not valid")
         offset = int(token[2:])
-    rows = list(rows)
+    rows = rows if isinstance(rows, Sequence) else list(rows)  # a Sequence may decode only the slice it gives
     chunk = rows[offset : offset + size]
     filters = [(k, v) for k, v in request.args.items(multi=True)
                if k not in ("PageSize", "Page", "PageToken")]

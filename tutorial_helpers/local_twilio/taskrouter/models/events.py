@@ -10,6 +10,7 @@ from typing import Any
 
 from ...clock import iso
 from ...exceptions import NotFound
+from ...store import EventSelection
 from ..state import Row, new_sid
 from .base import (
     BackendBase,
@@ -162,6 +163,11 @@ class EventsMixin(BackendBase):
         """Newest first, like Twilio's console."""
         self.workspace(account_sid, ws_sid)
         return self.state.store.events(ws_sid, event_type)
+
+    def event_selection(self, account_sid: str, ws_sid: str, **filters: Any) -> EventSelection:
+        """The events list's rows, filtered in SQL and decoded a page at a time (Store.event_page)."""
+        self.workspace(account_sid, ws_sid)
+        return self.state.store.event_page(ws_sid, **filters)
 
     def event(self, account_sid: str, ws_sid: str, sid: str) -> Row:
         self.workspace(account_sid, ws_sid)
