@@ -527,13 +527,13 @@ class Store:
         try:
             ws = self._blob_id(db, workspace_sid)
             if ws is None:
-                return EventSelection(self, [], exact=True)
+                return EventSelection.empty(self)
             filters, args = ["ws = ?"], [ws]
             types = list(types)
             if types:
                 kinds = [blob for name in types if (blob := self._blob_id(db, name)) is not None]
                 if not kinds:
-                    return EventSelection(self, [], exact=True)
+                    return EventSelection.empty(self)
                 filters.append(f"type IN ({','.join('?' * len(kinds))})")
                 args += kinds
             if since is not None:
@@ -552,15 +552,20 @@ class Store:
                 else:
                     column, match = _FIGURE_OF_KEY[key], self._blob_id(db, value)
                 if match is None:
-                    return EventSelection(self, [], exact=True)  # no event ever held it
+                    return EventSelection.empty(self)  # no event ever held it
                 filters.append(f"{column} = ?")
                 args.append(match)
                 exact = exact and key not in KEY_COLUMNS  # a figure column holds the exact sid
-            seqs = [seq for (seq,) in db.execute(
-                f"SELECT seq FROM event_log WHERE {' AND '.join(filters)} ORDER BY seq DESC", args)]
-            return EventSelection(self, seqs, exact=exact)
+            return EventSelection(self, " AND ".join(filters), args, exact=exact)
         finally:
             db.execute("COMMIT")
+
+    def event_seqs(self, where: str, args: list[Any], limit: int = -1, offset: int = 0) -> list[int]:
+        return [seq for (seq,) in self._reader().execute(
+            f"SELECT seq FROM event_log WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, limit, offset))]
+
+    def count_events(self, where: str, args: list[Any]) -> int:
+        return self._reader().execute(f"SELECT COUNT(*) FROM event_log WHERE {where}", args).fetchone()[0]
 
     def events_by_seq(self, seqs: list[int]) -> list[dict]:
         """These events, decoded, in this order (one that was pruned meanwhile is left out)."""
@@ -736,16 +741,31 @@ class Store:
 
 
 class EventSelection(Sequence):
-    """The seqs of a selection of events, newest first; a slice decodes just its events (a page of a long
-    history costs a page, not the history)."""
+    """A selection of events (a WHERE clause of event_log), newest first, read only when asked: its length
+    is a COUNT, a slice reads that slice's seqs and decodes just their events, so a page of a long history
+    costs a page."""
 
-    def __init__(self, store: Store, seqs: list[int], *, exact: bool):
-        self.store, self.seqs, self.exact = store, seqs, exact
+    def __init__(self, store: Store, where: str, args: list[Any], *, exact: bool):
+        self.store, self.where, self.args, self.exact = store, where, args, exact
+        self._length: int | None = None
+
+    @classmethod
+    def empty(cls, store: Store) -> "EventSelection":
+        return cls(store, "0", [], exact=True)
 
     def __len__(self) -> int:
-        return len(self.seqs)
+        if self._length is None:
+            self._length = self.store.count_events(self.where, self.args)
+        return self._length
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return self.store.events_by_seq(self.seqs[index])
-        return self.store.events_by_seq([self.seqs[index]])[0]
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return self[start:stop][::step]
+            seqs = self.store.event_seqs(self.where, self.args, max(0, stop - start), start)
+            return self.store.events_by_seq(seqs)
+        found = self[index:index + 1] if index >= 0 else self[len(self) + index:len(self) + index + 1]
+        if not found:
+            raise IndexError(index)
+        return found[0]
