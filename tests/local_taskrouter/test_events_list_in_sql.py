@@ -189,6 +189,7 @@ def test_a_store_from_before_the_sid_keys_gets_them_at_start_up(tmp_path):
         before = [e.sid for e in ws.events.list(task_sid=task.sid)]
     assert len(before) >= 4  # created, entered, target-matched, reservation.created, ...
     db = sqlite3.connect(tmp_path / "taskrouter.sqlite3")
+    db.execute("DROP INDEX event_log_by_task")  # a store from before had neither the column nor its index
     for column in ("task_key", "reservation_key"):
         db.execute(f"ALTER TABLE event_log DROP COLUMN {column}")
     db.commit()

@@ -35,7 +35,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -429,6 +429,8 @@ class Store:
                         for event in self.codec.decode(cur.connection, rows)])
                     last = rows[-1][0]
         self._db.execute("CREATE INDEX IF NOT EXISTS event_log_by_type ON event_log (ws, type, ms)")
+        # One task's events (the notebooks' task view asks for them): without it, a scan of the workspace.
+        self._db.execute("CREATE INDEX IF NOT EXISTS event_log_by_task ON event_log (task_key)")
 
     @contextmanager
     def _interning(self) -> Iterator[sqlite3.Cursor]:
@@ -564,8 +566,6 @@ class Store:
         return [seq for (seq,) in self._reader().execute(
             f"SELECT seq FROM event_log WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, limit, offset))]
 
-    def count_events(self, where: str, args: list[Any]) -> int:
-        return self._reader().execute(f"SELECT COUNT(*) FROM event_log WHERE {where}", args).fetchone()[0]
 
     def events_by_seq(self, seqs: list[int]) -> list[dict]:
         """These events, decoded, in this order (one that was pruned meanwhile is left out)."""
@@ -740,32 +740,22 @@ class Store:
             self._db.close()
 
 
-class EventSelection(Sequence):
-    """A selection of events (a WHERE clause of event_log), newest first, read only when asked: its length
-    is a COUNT, a slice reads that slice's seqs and decodes just their events, so a page of a long history
-    costs a page."""
+class EventSelection:
+    """A selection of events (a WHERE clause of event_log), newest first, read only when asked: a page reads
+    one more seq than it shows (is there a next page?) and decodes just its own events, so a page of a long
+    history costs a page."""
 
     def __init__(self, store: Store, where: str, args: list[Any], *, exact: bool):
         self.store, self.where, self.args, self.exact = store, where, args, exact
-        self._length: int | None = None
 
     @classmethod
     def empty(cls, store: Store) -> "EventSelection":
         return cls(store, "0", [], exact=True)
 
-    def __len__(self) -> int:
-        if self._length is None:
-            self._length = self.store.count_events(self.where, self.args)
-        return self._length
+    def page_of(self, offset: int, size: int) -> tuple[list[dict], bool]:
+        """(the events of this page, whether more follow)."""
+        seqs = self.store.event_seqs(self.where, self.args, size + 1, offset)
+        return self.store.events_by_seq(seqs[:size]), len(seqs) > size
 
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if step != 1:
-                return self[start:stop][::step]
-            seqs = self.store.event_seqs(self.where, self.args, max(0, stop - start), start)
-            return self.store.events_by_seq(seqs)
-        found = self[index:index + 1] if index >= 0 else self[len(self) + index:len(self) + index + 1]
-        if not found:
-            raise IndexError(index)
-        return found[0]
+    def all(self) -> list[dict]:
+        return self.store.events_by_seq(self.store.event_seqs(self.where, self.args))

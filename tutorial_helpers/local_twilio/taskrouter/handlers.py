@@ -488,7 +488,7 @@ def list_events(ws: str) -> Response:
     if selection.exact and channel is None:
         return page(b, selection, "events")  # decodes only the page's events
     # A shared sid key or a TaskChannel (a sid or a unique name) is decided on the decoded rows.
-    return page(b, [e for e in selection[:] if keep(e)], "events")
+    return page(b, [e for e in selection.all() if keep(e)], "events")
 
 
 def fetch_event(ws: str, sid: str) -> Response:

@@ -7,7 +7,7 @@ Twilio's schema present (null when empty).
 """
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -201,8 +201,11 @@ def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = Fal
         if not token.startswith("PT") or not token[2:].isdigit():
             raise InvalidParameter(f"PageToken {token!r} is not valid")
         offset = int(token[2:])
-    rows = rows if isinstance(rows, Sequence) else list(rows)  # a Sequence may decode only the slice it gives
-    chunk = rows[offset : offset + size]
+    if hasattr(rows, "page_of"):  # a selection that reads only the page it gives (events: store.EventSelection)
+        chunk, more = rows.page_of(offset, size)
+    else:
+        rows = list(rows)
+        chunk, more = rows[offset : offset + size], offset + size < len(rows)
     filters = [(k, v) for k, v in request.args.items(multi=True)
                if k not in ("PageSize", "Page", "PageToken")]
     path = request.host_url.rstrip("/") + request.path
@@ -219,7 +222,7 @@ def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = Fal
         "first_page_url": url_for(0, None),
         "previous_page_url": url_for(number - 1, max(0, offset - size)) if offset > 0 else None,
         "url": url_for(number, offset if token else None),
-        "next_page_url": url_for(number + 1, offset + size) if offset + size < len(rows) else None,
+        "next_page_url": url_for(number + 1, offset + size) if more else None,
         "key": key,
     }
     return reply({"meta": meta, key: [render(backend, r, via_worker) for r in chunk]})
