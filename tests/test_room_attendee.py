@@ -26,7 +26,7 @@ from twilio.request_validator import RequestValidator
 
 from tutorial_helpers import settings as settings_module
 from tutorial_helpers.callback_host import lan_address
-from tutorial_helpers.callback_server import CallbackServer, start_callback_server
+from tutorial_helpers.callback_server import CallbackPortBusy, CallbackServer, start_callback_server
 from tutorial_helpers.checks import _callback_host_advice, check_environment
 from tutorial_helpers.lab_target import plan
 from tutorial_helpers.local_twilio import DEFAULT_ACCOUNT_SID, make_client
@@ -36,7 +36,7 @@ from tutorial_helpers.settings import Settings, SettingsError, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 READY = re.compile(r"Local TaskRouter ready at (http://\S+)/v1")
 VARIABLES = ("TUTORIAL_MODE", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN", "LOCAL_TASKROUTER_URL",
-             "LOCAL_TASKROUTER_PORT", "CALLBACK_HOST", "TWILIO_API_BASE_URL", "NGROK_PATH")
+             "LOCAL_TASKROUTER_PORT", "CALLBACK_HOST", "CALLBACK_PORT", "TWILIO_API_BASE_URL", "NGROK_PATH")
 
 
 @dataclass
@@ -272,6 +272,64 @@ def test_a_bad_callback_host_is_refused_with_what_to_set(monkeypatch, value: str
         load_settings()
     message = str(refused.value)
     assert words in message and "CALLBACK_HOST" in message and "0.0.0.0" in message
+
+
+# ------------------------------------------------------------------------------------------- CALLBACK_PORT
+
+
+def test_callback_port_fixes_the_port_and_a_rerun_keeps_it(attendee: Path, monkeypatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("CALLBACK_PORT", str(port))
+    first = start_callback_server(ok_app(), load_settings())
+    assert first.port == port and first.url_for("/a") == f"http://127.0.0.1:{port}/a"
+    again = start_callback_server(ok_app(), load_settings())  # the notebook's cell run again
+    assert again is first and again.port == port
+    assert requests.get(f"http://127.0.0.1:{port}/_health", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["80", "70000", "eighty", "８７８０", "8780.0", "-1"])
+def test_a_bad_callback_port_is_refused_with_what_to_set(attendee: Path, monkeypatch, value: str) -> None:
+    monkeypatch.setenv("CALLBACK_PORT", value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "CALLBACK_PORT must be a port number from 1024 to 65535" in str(refused.value)
+    assert repr(value) in str(refused.value)
+
+
+def test_a_taken_callback_port_names_the_setting_and_what_to_do(attendee: Path, monkeypatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("CALLBACK_PORT", str(port))
+        with pytest.raises(CallbackPortBusy) as busy:
+            start_callback_server(ok_app(), load_settings())
+    message = str(busy.value)
+    assert f"CALLBACK_PORT={port}" in message and "another notebook's kernel" in message
+    assert "Shut Down Kernel" in message and "unset CALLBACK_PORT" in message
+    assert busy.value._render_traceback_() == [f"CallbackPortBusy: {message}"]
+
+
+def test_notebook_00s_check_tests_the_callback_port(room: Room, attendee: Path) -> None:
+    port = free_port()
+    write_card(attendee, room.url, room.create_account("Fixed port"), CALLBACK_PORT=str(port))
+    result = check_environment(load_settings())
+    assert result.ok, str(result)
+    assert any(f"reaches this kernel's callback server at http://127.0.0.1:{port}/" in line for line in result.seen)
+    assert CallbackServer.current() is None
+    # Later, with the notebook's own server already on that port, the check tests that server.
+    server = start_callback_server(ok_app(), load_settings())
+    result = check_environment(load_settings())
+    assert result.ok, str(result)
+    assert CallbackServer.current() is server and server.running and server.port == port
+
+
+def test_the_firewall_advice_names_the_callback_port() -> None:
+    far = Settings("local", "AC" + "a" * 32, "t", local_base_url="http://192.0.2.77:8765", room=True)
+    assert "set CALLBACK_PORT (say 8780) and allow that" in _callback_host_advice(far)
+    fixed = Settings("local", "AC" + "a" * 32, "t", local_base_url="http://192.0.2.77:8765", room=True,
+                     callback_port=8780)
+    assert "or port 8780 (CALLBACK_PORT)" in _callback_host_advice(fixed)
 
 
 # ------------------------------------------------------------------------------------------- reachability

@@ -248,6 +248,20 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class CallbackPortBusy(OSError):
+    """CALLBACK_PORT is taken: most likely by another notebook's kernel with the same setting."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(
+            f"This kernel's callback server cannot listen on {host}:{port} (CALLBACK_PORT={port}): another program "
+            "has that port, most likely another notebook's kernel with the same setting. Shut that kernel down "
+            "(Kernel > Shut Down Kernel in its tab, or the Running Terminals and Kernels panel) and run this cell "
+            "again; or unset CALLBACK_PORT (any free port) if no firewall needs a fixed one.")
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
 class CallbackServer:
     """A werkzeug server in a daemon thread; `start_callback_server` keeps one per kernel."""
 
@@ -376,6 +390,8 @@ def start_callback_server(
 
         settings = load_settings()
     bind, advertise = callback_address(settings) if host is None else (host, host)
+    if port == 0 and settings.mode == "local":
+        port = settings.callback_port  # CALLBACK_PORT, or 0: any free port
     with _lock:
         server = _current
         if (server and server.running and server.host == bind and server._advertised == advertise
@@ -384,7 +400,13 @@ def start_callback_server(
         else:
             if server:
                 server.stop()
-            server = _current = CallbackServer(app, settings.auth_token, host=bind, port=port, advertise=advertise)
+            try:
+                server = _current = CallbackServer(app, settings.auth_token, host=bind, port=port,
+                                                   advertise=advertise)
+            except OSError:
+                if settings.mode == "local" and port and port == settings.callback_port:
+                    raise CallbackPortBusy(bind, port) from None
+                raise
     server.configure(settings)
     server._check.browser_paths = tuple(browser_paths)
     return server

@@ -192,14 +192,21 @@ def check_reachable(settings: Settings, timeout: float = 15.0) -> tuple[bool, st
     (POST /_local/Reachability), on a callback server started for the test at the settings' CALLBACK_HOST.
 
     Returns (reached, one line: what was seen, or what to change). The test server is stopped again; the
-    notebooks' own servers listen on the same address (on another free port).
+    notebooks' own servers listen on the same address (and CALLBACK_PORT, else another free port).
     """
     bind, advertise = callback_address(settings)
+    current = CallbackServer.current()
+    # With CALLBACK_PORT the test is of that port (the one a firewall opens): this kernel's own server, if it
+    # already has it.
+    reuse = bool(settings.callback_port) and current is not None and current.running and \
+        current.port == settings.callback_port
     try:
-        probe = CallbackServer(Flask("reachability"), settings.auth_token, host=bind, advertise=advertise)
+        probe = current if reuse else CallbackServer(Flask("reachability"), settings.auth_token, host=bind,
+                                                     port=settings.callback_port, advertise=advertise)
     except OSError as exc:
-        return False, (f"This kernel could not listen on CALLBACK_HOST={settings.callback_host} ({exc}). "
-                       f"{_callback_host_advice(settings)}")
+        where = f"CALLBACK_HOST={settings.callback_host}" + (
+            f", CALLBACK_PORT={settings.callback_port}" if settings.callback_port else "")
+        return False, (f"This kernel could not listen on {where} ({exc}). {_callback_host_advice(settings)}")
     url = probe.url_for(HEALTH_PATH)
     try:
         answer = requests.post(f"{settings.local_base_url}/_local/Reachability", data={"Url": url},
@@ -207,7 +214,8 @@ def check_reachable(settings: Settings, timeout: float = 15.0) -> tuple[bool, st
     except requests.RequestException as exc:
         return False, f"Could not ask {settings.local_base_url} to call this kernel ({type(exc).__name__})."
     finally:
-        probe.stop()
+        if not reuse:
+            probe.stop()
     if answer.status_code == 404:
         # An older local TaskRouter without the endpoint: nothing to say either way.
         return True, (f"{settings.local_base_url} cannot test whether it reaches this kernel (an older version); "
@@ -240,9 +248,11 @@ def _callback_host_advice(settings: Settings) -> str:
     else:
         first = (f"Check CALLBACK_HOST={settings.callback_host}: it must be this machine's address on the room's "
                  f"network ({lan} here, or 0.0.0.0 for all), in .env or the environment; then restart the kernel.")
+    port = (f"port {settings.callback_port} (CALLBACK_PORT)" if settings.callback_port else
+            "one port: set CALLBACK_PORT (say 8780) and allow that")
     return (f"{first} If it is, a firewall on this machine may block incoming connections: allow Python on this "
-            "network. And this machine must be on the same network as the room's TaskRouter (the room's Wi-Fi, "
-            "not a guest network that keeps devices apart).")
+            f"network, or {port}. And this machine must be on the same network as the room's TaskRouter (the "
+            "room's Wi-Fi, not a guest network that keeps devices apart).")
 
 
 def _ngrok_agent(settings: Settings) -> str:

@@ -15,7 +15,8 @@ TWILIO_AUTH_TOKEN together, all in the environment or all in `.env` (room_card),
 is the room's TaskRouter and the attendee's account on it; only then are
 credentials taken from `.env` in local mode. CALLBACK_HOST (local mode) is where
 the kernel's callback server listens and what its URLs carry (callback_host.py):
-127.0.0.1 unless a room's TaskRouter on another machine must reach it.
+127.0.0.1 unless a room's TaskRouter on another machine must reach it; CALLBACK_PORT
+(local mode) is its port, any free one unless a firewall opens only one.
 
 One advanced twilio-mode setting is for testing only: TWILIO_API_BASE_URL (e.g.
 http://127.0.0.1:8766) sends the SDK's TaskRouter and 2010-04-01 API requests to
@@ -91,6 +92,9 @@ class Settings:
     own_port: int = DEFAULT_PORT
     # local mode: where the kernel's callback server listens and what its URLs carry (CALLBACK_HOST, callback_host.py).
     callback_host: str = CALLBACK_DEFAULT
+    # local mode: the port the kernel's callback server listens on (CALLBACK_PORT); 0, the default, takes any free
+    # one. A room whose attendees' firewalls open one port sets it.
+    callback_port: int = 0
     # local mode: the TaskRouter is a workshop room's, from a card (LOCAL_TASKROUTER_URL and the account's SID and
     # token together, see room_card); notebook 00 then checks that the room can reach this kernel.
     room: bool = False
@@ -166,7 +170,8 @@ def load_settings(
         sid, token = (card.account_sid, card.auth_token) if card else default_credentials()
         _check_sid(sid, "TWILIO_ACCOUNT_SID")
         return Settings("local", sid, token, None, base_url, own_port=own_port,
-                        callback_host=_callback_host(values.get("CALLBACK_HOST")), room=card is not None)
+                        callback_host=_callback_host(values.get("CALLBACK_HOST")),
+                        callback_port=_callback_port(values.get("CALLBACK_PORT")), room=card is not None)
 
     found = {name: values.get(name) for name in TWILIO_REQUIRED}
     if prompt is None:
@@ -275,6 +280,15 @@ def _callback_host(value: str | None) -> str:
         return check_callback_host(value)
     except CallbackHostError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _callback_port(value: str | None) -> int:
+    if not value:
+        return 0
+    if value.isascii() and value.isdigit() and 1024 <= int(value) < 65536:
+        return int(value)
+    raise SettingsError(f"CALLBACK_PORT must be a port number from 1024 to 65535, like 8780 (or unset: any free "
+                        f"port); got {value!r}.")
 
 
 def _own_port(value: str | None) -> int:
