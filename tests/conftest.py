@@ -46,7 +46,9 @@ class CallbackRecorder:
             return self.answer()
 
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Polling for shutdown every 50 ms, not werkzeug's 0.5 s: most tests stop one of these.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/assignment_callback") -> str:

@@ -30,7 +30,7 @@ class VoiceApp:
             return Response(answer, content_type="text/xml")
 
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self._server.server_port}{path}"

@@ -291,7 +291,9 @@ class CallbackServer:
         self._tunnel_open = False
         self._check.public_base_url = self.local_url
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"callback-server-{self.port}", daemon=True
+            # Stopping waits for the loop's next poll: 50 ms, not werkzeug's 0.5 s, when a cell swaps servers.
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"callback-server-{self.port}",
+            daemon=True
         )
         self._thread.start()
 
