@@ -152,3 +152,42 @@ def test_the_preflight_allows_the_sdks_headers(bridge):
     assert answer.status_code == 200
     assert answer.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:5000"
     assert "clientversion" in answer.headers["Access-Control-Allow-Headers"]
+
+
+def closed_with(sock, timeout: float = 5.0) -> str | None:
+    """Wait for the server to close `sock`; the close message it gave (None if it stayed open)."""
+    done = threading.Event()
+
+    def drain():
+        try:
+            while sock.receive(timeout=timeout) is not None:
+                pass
+        except Exception:
+            done.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    return sock.close_message if done.wait(timeout) else None
+
+
+def test_a_deleted_workers_socket_gets_the_event_then_closes_and_her_token_opens_no_other(bridge):
+    """It stayed open, silent, until the token expired; a deleted account's pages too (its workspaces go)."""
+    token = bridge.token("Bob")
+    bob = bridge.connect(token)
+    frames(bob, 1)
+    alice = bridge.connect()
+    frames(alice, 1)
+    bridge.ws.workers(bridge.qs.workers["Bob"]).delete()
+    assert frames(bob, 1)[0]["event_type"] == "worker.deleted"
+    assert closed_with(bob) == "closed: the worker was deleted"
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    again = requests.get(bridge.taskrouter.base_url + f"/v1/wschannels?token={token}", headers=upgrade, timeout=5)
+    assert (again.status_code, again.json()["code"]) == (404, 20404)
+    bob_path = f"Workspaces/{bridge.qs.workspace_sid}/Workers/{bridge.qs.workers['Bob']}"
+    assert bridge.tunnel(bob_path, token=token).status_code == 404  # as the tunnel already answered
+    hub = bridge.taskrouter.app.config["HUB"]
+    assert len(hub.connections(bridge.qs.workers["Alice"])) == 1  # Alice's page was not touched
+
+    bridge.client.taskrouter.v1.workspaces(bridge.qs.workspace_sid).delete()
+    assert closed_with(alice) == "closed: the workspace was deleted"
+    assert hub.connections(bridge.qs.workers["Alice"]) == []

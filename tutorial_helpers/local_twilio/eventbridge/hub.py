@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from ..taskrouter.models import Backend
@@ -78,6 +79,21 @@ class Hub:
             if worker_sid is not None:
                 return list(self._by_worker.get(worker_sid, []))
             return [c for conns in (*self._by_worker.values(), *self._by_workspace.values()) for c in conns]
+
+    def end_sessions(self, why: str, workers: Iterable[str]) -> None:
+        """Called in the unit of work that deletes these workers (or their workspace, or their account): when it
+        commits, their sockets get what is queued and then a close with `why`, so a page kept open on a deleted
+        worker does not sit on a socket that will never carry anything again. (A notebook's workspace feed is
+        left open: its widgets stop on their own, and a closed feed would retry.)"""
+        workers = list(workers)
+
+        def close() -> None:
+            with self._lock:
+                conns = [c for sid in workers for c in self._by_worker.get(sid, [])]
+            for conn in conns:
+                conn.close(why)
+
+        self.backend.state.at_commit(close)
 
     def close_all(self) -> None:
         for conn in self.connections():

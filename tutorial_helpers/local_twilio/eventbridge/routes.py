@@ -20,7 +20,7 @@ from simple_websocket import ConnectionClosed, Server
 from ..exceptions import InvalidParameter, TwilioError
 from ..taskrouter.models import Backend
 from .hub import CLOSE, HEARTBEAT_SECONDS, Connection, Hub
-from .tokens import TokenError, verify
+from .tokens import verify
 from .tunnel import Tunnel
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,9 @@ def install(app: Flask, backend: Backend, key_secret) -> Hub:
     def websocket() -> Response:
         try:
             grant = grant_for(request.args.get("token"))
-        except TokenError as exc:
+            # A worker deleted (or in a deleted workspace) has nothing to follow: refused as the tunnel would.
+            backend.child(grant.account_sid, grant.workspace_sid, "worker", grant.worker_sid, "Workers")
+        except TwilioError as exc:
             return _json(exc.body(), exc.status)
         close_existing = (request.args.get("closeExistingSessions") or "").lower() == "true"
         conn = hub.open(grant, close_existing)

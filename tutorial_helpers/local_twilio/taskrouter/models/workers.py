@@ -191,6 +191,8 @@ class WorkersMixin(BackendBase):
                 self.worker_data(worker),
             )
             self.state.delete(worker)
+            if self.eventbridge is not None:
+                self.eventbridge.end_sessions("closed: the worker was deleted", workers=[sid])
             self._workers_changed(ws_sid)
             # Only now, with the worker gone, can its tasks go back to pending and to others.
             for res in pending:

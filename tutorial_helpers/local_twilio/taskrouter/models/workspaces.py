@@ -120,6 +120,9 @@ class WorkspacesMixin(BackendBase):
     def delete_workspace(self, account_sid: str, sid: str) -> None:
         with self.state.unit():
             ws = self.workspace(account_sid, sid)
+            if self.eventbridge is not None:
+                self.eventbridge.end_sessions("closed: the workspace was deleted",
+                                              workers=list(self.state.of(sid, "worker")))
             for (parent, _kind), rows in list(self.state.children.items()):
                 if parent == sid:
                     for row in list(rows.values()):
