@@ -260,6 +260,40 @@ def test_deleting_an_account_deletes_what_it_owns_and_its_token_fails_at_once(ta
     assert taskrouter.client().taskrouter.v1.workspaces.list() == []
 
 
+CREATES = {
+    "create_workspace": lambda c: c.taskrouter.v1.workspaces.create(friendly_name="Orphan"),
+    "create_key": lambda c: c.new_keys.create(friendly_name="orphan key"),
+    "create_number": lambda c: c.incoming_phone_numbers.create(phone_number="+12025550177"),
+    "create_queue": lambda c: c.queues.create(friendly_name="orphan queue"),
+    "create_call": lambda c: c.calls.create(to="+12025550100", from_="+12025550100", twiml="<Response/>"),
+}
+
+
+@pytest.mark.parametrize("operation", CREATES)
+def test_a_create_authenticated_before_its_account_was_deleted_is_refused_and_leaves_nothing(
+        taskrouter, facilitator, monkeypatch, operation):
+    """The request passed authentication, then the facilitator deleted the account before it was served: it
+    used to leave a row behind (a workspace, a key, ...) owned by an account that was gone."""
+    ana = facilitator.create("Ana")
+    ana_client = client_of(taskrouter.base_url, ana)
+    owner = taskrouter.backend if operation == "create_workspace" else taskrouter.voice
+    create = getattr(owner, operation)
+
+    def after_the_delete(*args, **kwargs):
+        facilitator.delete(ana["sid"])  # another request, on another server thread
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(owner, operation, after_the_delete)
+    assert refused(lambda: CREATES[operation](ana_client)) == 401
+    assert [r for r in taskrouter.backend.state.rows.values() if r.get("account_sid") == ana["sid"]] == []
+    stored = sqlite3.connect(taskrouter.store.path)
+    try:
+        assert stored.execute("SELECT COUNT(*) FROM resources WHERE data LIKE ?", (f"%{ana['sid']}%",)).fetchone() \
+            == (0,)
+    finally:
+        stored.close()
+
+
 def test_deleting_an_account_with_calls_going_ends_them_quietly(taskrouter, facilitator, caplog):
     ana, ben = facilitator.create("Ana"), facilitator.create("Ben")
     ana_client, ben_client = client_of(taskrouter.base_url, ana), client_of(taskrouter.base_url, ben)

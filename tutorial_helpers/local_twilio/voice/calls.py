@@ -27,7 +27,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..exceptions import InvalidParameter, NotFound, TwilioError
+from ..exceptions import InvalidParameter, NotFound, TwilioError, Unauthenticated
 from ..taskrouter.state import Row, new_sid
 from ..webhooks import Unreachable, send
 from . import reports
@@ -63,6 +63,12 @@ ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
 class CallsMixin:
     """Mixed into VoiceBackend: needs its state, clock, timers, accounts, number_for() and taskrouter."""
+
+    def _account_still_there(self, account_sid: str) -> None:
+        """Inside a create's unit of work: an account deleted (a room's) after the request was authenticated
+        gets a 401, and nothing is left behind that belongs to an account that is gone."""
+        if account_sid not in self.accounts:
+            raise Unauthenticated()
 
     def _calls_init(self) -> None:
         self._fetches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-webhook")
@@ -121,6 +127,7 @@ class CallsMixin:
         if not 1 <= ring <= 600:
             raise InvalidParameter(f"Timeout must be between 1 and 600 seconds, got {ring}")
         with self.state.unit():
+            self._account_still_there(account_sid)
             caller = self._insert_call(account_sid, to, from_, "outbound-api", "queued")
             self.state.update(caller, _url=url, _method=valid_method(method or "POST", "Method"), _twiml=twiml,
                               _send_digits=send_digits or "", _status_callback=progress)

@@ -121,6 +121,7 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
     def create_number(self, account_sid: str, phone_number: str | None, area_code: str | None,
                       **params: str | None) -> Row:
         with self.state.unit():
+            self._account_still_there(account_sid)
             if phone_number:
                 number = re.sub(r"[\s()\-.]", "", phone_number)
                 if not E164.match(number):
@@ -200,6 +201,7 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
 
     def create_queue(self, account_sid: str, friendly_name: str | None, max_size: int | None) -> Row:
         with self.state.unit():
+            self._account_still_there(account_sid)
             name = _queue_name(friendly_name)
             if any(r["friendly_name"] == name for r in self.state.of(account_sid, "queue").values()):
                 raise Duplicate(f"Queue named {name} already exists")
@@ -230,6 +232,7 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
         if friendly_name is not None and len(friendly_name) > MAX_FRIENDLY_NAME:
             raise InvalidParameter(f"FriendlyName is longer than {MAX_FRIENDLY_NAME} characters")
         with self.state.unit():
+            self._account_still_there(account_sid)
             row = self.state.insert("key", {
                 "sid": new_sid("SK"),
                 "account_sid": account_sid,

@@ -9,7 +9,7 @@ Deleting an Activity or a TaskChannel that something still uses is refused.
 import json
 from typing import Any
 
-from ...exceptions import Duplicate, InUse, InvalidParameter
+from ...exceptions import Duplicate, InUse, InvalidParameter, Unauthenticated
 from ...validators import valid_url
 from ..state import Row, new_sid
 from .base import (
@@ -49,6 +49,10 @@ class WorkspacesMixin(BackendBase):
                 f"PrioritizeQueueOrder must be FIFO or LIFO, got {prioritize_queue_order!r}"
             )
         with self.state.unit():
+            if account_sid not in self.accounts:
+                # Deleted (a room's account) after this request was authenticated: under the lock, as the delete
+                # ran, so no workspace is left behind for an account that is gone.
+                raise Unauthenticated()
             ws_sid = new_sid("WS")
             for row in self.state.of(account_sid, "workspace").values():
                 if row["friendly_name"].lower() == friendly_name.lower():
