@@ -16,6 +16,7 @@ from flask import Response, g, request
 from ..clock import parse_iso
 from ..exceptions import InvalidParameter
 from ..params import param, param_int
+from ..store import EventSelection
 from .expressions import ExpressionError, compile_expression
 from .models import Backend, etag, resource_path
 from .state import Row
@@ -187,7 +188,7 @@ def instance(backend: Backend, row: Row, status: int = 200, via_worker: bool = F
     return reply(render(backend, row, via_worker), status, row)
 
 
-def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = False) -> Response:
+def page(backend: Backend, rows: Iterable[Row] | EventSelection, key: str, via_worker: bool = False) -> Response:
     """One page of a list, with Twilio's meta and absolute page URLs."""
     size = param_int("PageSize", default=50)
     number = param_int("Page", default=0)
@@ -201,7 +202,7 @@ def page(backend: Backend, rows: Iterable[Row], key: str, via_worker: bool = Fal
         if not token.startswith("PT") or not token[2:].isdigit():
             raise InvalidParameter(f"PageToken {token!r} is not valid")
         offset = int(token[2:])
-    if hasattr(rows, "page_of"):  # a selection that reads only the page it gives (events: store.EventSelection)
+    if isinstance(rows, EventSelection):  # reads only the page it gives
         chunk, more = rows.page_of(offset, size)
     else:
         rows = list(rows)

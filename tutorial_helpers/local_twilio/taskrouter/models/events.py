@@ -159,11 +159,6 @@ class EventsMixin(BackendBase):
             rows.extend(self.state.of(ws["sid"], "alert").values())
         return sorted(rows, key=lambda r: r["_seq"])
 
-    def events(self, account_sid: str, ws_sid: str, event_type: str | None = None) -> list[Row]:
-        """Newest first, like Twilio's console."""
-        self.workspace(account_sid, ws_sid)
-        return self.state.store.events(ws_sid, event_type)
-
     def event_selection(self, account_sid: str, ws_sid: str, **filters: Any) -> EventSelection:
         """The events list's rows, filtered in SQL and decoded a page at a time (Store.event_page)."""
         self.workspace(account_sid, ws_sid)
