@@ -28,6 +28,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
+from number_edges import DATE_EDGES, DOCUMENTED, integer_values, outside
 from test_wire import ERROR_KEYS, Schema, snapshot
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
@@ -171,6 +172,7 @@ DATES = st.one_of(
     PAST.map(lambda d: d.isoformat()),
     FUTURE.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
     PAST.map(lambda d: d.strftime("%Y-%m-%d")),
+    st.sampled_from(DATE_EDGES),  # datetime's ends (issue 22)
 )
 URLS = st.sampled_from([f"{UNREACHABLE}/callback", f"{UNREACHABLE}/events?x=1", "", "ftp://example.com/",
                         "http://exa mple.com/", "not a url"])
@@ -253,6 +255,7 @@ def value(name: str, prop: dict, scene: Scene, valid: bool):
         good.append(BOOLEAN)
     elif kind == "integer":
         good.append(st.integers(-10, 200).map(str))
+        good.append(st.sampled_from(integer_values(name, DOCUMENTED)).map(str))  # 2^63, 10^23, bounds +-1
     if "pattern" in prop and re.match(r"\^[A-Z]{2}\[", prop["pattern"]):
         good.append(sids_of(prop["pattern"][1:3], scene))
     fmt = prop.get("format")
@@ -389,3 +392,68 @@ def test_every_operation_of_the_contract_is_fuzzed():
     for method, template in OPERATIONS:
         if method == "POST" and "Statistics" not in template:  # every create and update: its form parameters
             assert f"request POST {template}" in CONTRACT["schemas"], template
+
+
+# ---------------------------------------------------------------------------- the edges, every one (issue 22)
+
+
+def edge_cases(method: str, template: str) -> list[tuple[str, str]]:
+    """(parameter, value) for every integer and date parameter of the operation, at every edge."""
+    props = resolve(CONTRACT["schemas"].get(f"request {method} {template}", {})).get("properties", {})
+    cases = []
+    for name, prop in props.items():
+        prop = resolve(prop)
+        if prop.get("type") == "integer":
+            cases += [(name, str(v)) for v in integer_values(name, DOCUMENTED)]
+        elif prop.get("format") == "date-time":
+            cases += [(name, v) for v in DATE_EDGES]
+    return cases
+
+
+EDGE_OPERATIONS = [op for op in OPERATIONS if edge_cases(*op)]
+# The instruction that reads each of a reservation update's timeouts (without it they are not read).
+READ_WITH = {"DequeueTimeout": "dequeue", "CallTimeout": "call", "Timeout": "conference", "MaxParticipants": "conference"}
+
+
+def valid_base(method: str, template: str, scene: Scene) -> tuple[str, dict]:
+    """The operation's path in the main workspace and the parameters it needs to succeed, with fresh names."""
+    segments = template.split("/")
+    for i, part in enumerate(segments):
+        m = re.fullmatch(r"\{(\w+)\}", part)
+        if m:
+            segments[i] = scene.main[PLACEHOLDER_KIND.get(m.group(1)) or SEGMENT_KIND[segments[i - 1]]]
+    fresh = f"Edge {time.monotonic_ns()}"
+    base = {"FriendlyName": fresh, "UniqueName": fresh.replace(" ", "-"), "Configuration": scene.main["config"]}
+    return "/".join(segments), {n: base[n] for n in REQUIRED.get((method, template), ())}
+
+
+@pytest.mark.parametrize(("method", "template"), EDGE_OPERATIONS, ids=[f"{m} {t}" for m, t in EDGE_OPERATIONS])
+def test_every_integer_and_date_at_its_edges(session, router, schema, scene, method, template):
+    """Each integer at +-2^63, +-10^23, 0, -1 and its documented bounds +-1, each date at datetime's ends: a
+    Twilio-shaped 4xx (state unchanged) or a valid 2xx, never a 500; outside a documented range never a 2xx,
+    and the refusal names the parameter; a documented bound of a read (GET) is accepted."""
+    for name, text in edge_cases(method, template):
+        path, params = valid_base(method, template, scene)
+        params[name] = text
+        instruction = READ_WITH.get(name) if "/Reservations/" in template else None
+        if instruction:
+            params["Instruction"] = instruction
+        response = send(session, router, schema, scene, method, template, (path, params, scene.main["WS"]))
+        where = f"{method} {path} {name}={text}"
+        number = int(text) if text.lstrip("-").isdigit() else None
+        # A reservation's Timeout is the conference instruction's, not a Task's; the instruction is refused
+        # for the scene's task (no caller waiting) before its values are read, so only "not accepted" holds.
+        documented = {k: v for k, v in DOCUMENTED.items() if not (instruction and k == "Timeout")}
+        if number is not None and outside(name, number, documented):
+            assert response.status_code == 400, f"{where} was accepted: {response.status_code} {response.text}"
+            assert instruction or name in response.json()["message"], f"{where}: the refusal does not name {name}"
+        elif (method == "GET" and number is not None and name in documented
+              and number in [b for b in documented[name] if b is not None]):
+            assert response.status_code == 200, f"{where} is a documented bound: {response.text}"
+
+
+def test_the_edges_reach_every_operation_with_numbers_or_dates():
+    """Every operation whose parameters include an integer or a date is in the sweep, with each edge."""
+    assert len(EDGE_OPERATIONS) >= 25
+    cases = edge_cases("GET", "/v1/Workspaces/{WorkspaceSid}/Statistics")
+    assert ("Minutes", str(2**63)) in cases and ("Minutes", "43201") in cases and ("EndDate", "9999-12-31") in cases

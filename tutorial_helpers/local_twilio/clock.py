@@ -41,8 +41,9 @@ class Clock:
 
 
 def iso(ts: float) -> str:
-    """Twilio's date shape: UTC, no fractional seconds (the SDK parses only that)."""
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Twilio's date shape: UTC, no fractional seconds (the SDK parses only that); years below 1000 padded
+    to four digits, which strftime's %Y does not do here."""
+    return datetime.fromtimestamp(int(ts), UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> float:

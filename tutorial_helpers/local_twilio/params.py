@@ -1,11 +1,20 @@
 """Reading a request's parameters the way Twilio's APIs take them: form fields on writes, query on reads.
 
-Shared by every service of the local server; a bad value is a 400 that names the parameter.
+Shared by every service of the local server, and the one place that turns a parameter into a number or a
+date: each within its range (limits.py), so a bad or out-of-range value is a 400 that names the parameter.
 """
+
+import re
 
 from flask import request
 
+from .clock import parse_iso
 from .exceptions import InvalidParameter
+from .limits import FIRST_DATE, LAST_DATE, Range
+
+# ASCII digits only: int() also takes "٣", "1_000" and surrounding spaces, which Twilio's API does not.
+INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+MAX_DIGITS = 30  # past every range in limits.py; longer text is refused before int() reads it
 
 
 def param(name: str) -> str | None:
@@ -16,14 +25,21 @@ def param(name: str) -> str | None:
     return value
 
 
-def param_int(name: str, default: int | None = None) -> int | None:
-    value = param(name)
+def integer(name: str, value: str | None, within: Range, default: int | None = None) -> int | None:
+    """`value` (a parameter's text) as an integer in `within`; None or "" gives `default`."""
     if value is None or value == "":
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
+    if not INTEGER.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise InvalidParameter(f"{name} must be an integer {within.said()}, got {shown!r}")
+    if len(value.lstrip("+-").lstrip("0")) > MAX_DIGITS:  # well-formed, past every range: not worth int()
+        raise within.refusal(name, value)
+    return within.check(int(value), name)
+
+
+def param_int(name: str, within: Range, default: int | None = None) -> int | None:
+    """A request's integer parameter, in its range."""
+    return integer(name, param(name), within, default)
 
 
 def param_bool(name: str) -> bool | None:
@@ -36,3 +52,19 @@ def param_bool(name: str) -> bool | None:
     if lowered in ("false", "0"):
         return False
     raise InvalidParameter(f"{name} must be true or false, got {value!r}")
+
+
+def param_date(name: str) -> float | None:
+    """An ISO 8601 date-time (or a bare date: its midnight, UTC) as seconds since the epoch."""
+    value = param(name)
+    if not value:
+        return None
+    for candidate in (value, value + "T00:00:00Z"):
+        try:
+            ts = parse_iso(candidate)
+        except (ValueError, OverflowError):
+            continue
+        if not FIRST_DATE <= ts <= LAST_DATE:  # a zone offset can push a valid text past year 9999
+            break
+        return ts
+    raise InvalidParameter(f"{name} must be an ISO 8601 date like 2024-05-14T10:50:02Z, got {value[:60]!r}")

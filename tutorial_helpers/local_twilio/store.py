@@ -124,7 +124,7 @@ def _hash(text: str) -> int:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms // 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _resource_sid(row: dict) -> Any:

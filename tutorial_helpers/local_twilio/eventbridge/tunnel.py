@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import InvalidParameter, NotFound, TwilioError
+from ..limits import CAPACITY, PRIORITY, TASK_TIMEOUT, Range
+from ..params import integer
 from ..taskrouter import instructions
 from ..taskrouter.models import Backend
 from ..taskrouter.models.reservations import VIA_WORKER_PAGE
@@ -59,14 +61,8 @@ def _bool(params: dict, name: str) -> bool | None:
     return value.lower() == "true"
 
 
-def _int(params: dict, name: str) -> int | None:
-    value = _text(params.get(name))
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}") from None
+def _int(params: dict, name: str, within: Range) -> int | None:
+    return integer(name, _text(params.get(name)), within)
 
 
 class Tunnel:
@@ -142,7 +138,7 @@ class Tunnel:
 
     def update_channel(self, grant: Grant, params: dict, worker: str, sid: str) -> dict:
         row = self.backend.update_worker_channel(grant.account_sid, grant.workspace_sid, worker, sid,
-                                                 _int(params, "Capacity"), _bool(params, "Available"))
+                                                 _int(params, "Capacity", CAPACITY), _bool(params, "Available"))
         return wire.channel(self.backend, row)
 
     # ------------------------------------------------------------------ reservations
@@ -182,14 +178,14 @@ class Tunnel:
         row = self.backend.update_task(
             grant.account_sid, grant.workspace_sid, sid, attributes=_text(params.get("Attributes")),
             assignment_status=_text(params.get("AssignmentStatus")), reason=_text(params.get("Reason")),
-            priority=_int(params, "Priority"))
+            priority=_int(params, "Priority", PRIORITY))
         return wire.task(self.backend, self.backend.state.rows.get(row["sid"], row))
 
     def create_task(self, grant: Grant, params: dict) -> dict:
         row = self.backend.create_task(
             grant.account_sid, grant.workspace_sid, attributes=_text(params.get("Attributes")),
-            workflow_sid=_text(params.get("WorkflowSid")), priority=_int(params, "Priority"),
-            timeout=_int(params, "Timeout"), task_channel=_text(params.get("TaskChannel")))
+            workflow_sid=_text(params.get("WorkflowSid")), priority=_int(params, "Priority", PRIORITY),
+            timeout=_int(params, "Timeout", TASK_TIMEOUT), task_channel=_text(params.get("TaskChannel")))
         return wire.task(self.backend, self.backend.state.rows.get(row["sid"], row))
 
 

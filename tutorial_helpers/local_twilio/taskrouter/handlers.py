@@ -3,12 +3,20 @@
 from flask import Response, current_app, request
 
 from ..exceptions import InvalidParameter
-from ..params import param, param_bool, param_int
+from ..limits import (
+    ADVANCE_SECONDS,
+    CAPACITY,
+    MAX_RESERVED_WORKERS,
+    MINUTES,
+    PRIORITY,
+    RESERVATION_TIMEOUT,
+    TASK_TIMEOUT,
+)
+from ..params import param, param_bool, param_date, param_int
 from . import instructions
 from .models import Backend, json_object
 from .rendering import (
     account,
-    date_param,
     expression_filter,
     if_match,
     instance,
@@ -214,7 +222,7 @@ def fetch_worker_channel(ws: str, worker: str, sid: str) -> Response:
 
 def update_worker_channel(ws: str, worker: str, sid: str) -> Response:
     row = backend().update_worker_channel(
-        account(), ws, worker, sid, param_int("Capacity"), param_bool("Available")
+        account(), ws, worker, sid, param_int("Capacity", CAPACITY), param_bool("Available")
     )
     return instance(backend(), row)
 
@@ -227,7 +235,7 @@ def _queue_params() -> dict:
         "target_workers": param("TargetWorkers"),
         "reservation_activity_sid": param("ReservationActivitySid"),
         "assignment_activity_sid": param("AssignmentActivitySid"),
-        "max_reserved_workers": param_int("MaxReservedWorkers"),
+        "max_reserved_workers": param_int("MaxReservedWorkers", MAX_RESERVED_WORKERS),
         "task_order": param("TaskOrder"),
     }
 
@@ -277,7 +285,7 @@ def _workflow_params() -> dict:
         "configuration": param("Configuration"),
         "assignment_callback_url": param("AssignmentCallbackUrl"),
         "fallback_assignment_callback_url": param("FallbackAssignmentCallbackUrl"),
-        "task_reservation_timeout": param_int("TaskReservationTimeout"),
+        "task_reservation_timeout": param_int("TaskReservationTimeout", RESERVATION_TIMEOUT),
     }
 
 
@@ -321,7 +329,7 @@ def list_tasks(ws: str) -> Response:
             raise InvalidParameter(
                 f"AssignmentStatus must be among {', '.join(TASK_STATUSES)}, got {status!r}"
             )
-    priority = param_int("Priority")
+    priority = param_int("Priority", PRIORITY)
     workflow_sid, workflow_name = param("WorkflowSid"), param("WorkflowName")
     queue_sid, queue_name = param("TaskQueueSid"), param("TaskQueueName")
     expression = expression_filter("EvaluateTaskAttributes")
@@ -361,8 +369,8 @@ def create_task(ws: str) -> Response:
         account(), ws,
         attributes=param("Attributes"),
         workflow_sid=param("WorkflowSid"),
-        priority=param_int("Priority"),
-        timeout=param_int("Timeout"),
+        priority=param_int("Priority", PRIORITY),
+        timeout=param_int("Timeout", TASK_TIMEOUT),
         task_channel=param("TaskChannel"),
         virtual_start_time=param("VirtualStartTime"),
     )
@@ -379,7 +387,7 @@ def update_task(ws: str, sid: str) -> Response:
         attributes=param("Attributes"),
         assignment_status=param("AssignmentStatus"),
         reason=param("Reason"),
-        priority=param_int("Priority"),
+        priority=param_int("Priority", PRIORITY),
         task_channel=param("TaskChannel"),
         virtual_start_time=param("VirtualStartTime"),
         if_match=if_match(),
@@ -455,8 +463,8 @@ def update_worker_reservation(ws: str, worker: str, sid: str) -> Response:
 def list_events(ws: str) -> Response:
     b = backend()
     types = param_list("EventType")
-    minutes = param_int("Minutes")
-    start, end = date_param("StartDate"), date_param("EndDate")
+    minutes = param_int("Minutes", MINUTES)
+    start, end = param_date("StartDate"), param_date("EndDate")
     since = b.now() - minutes * 60 if minutes else None
     wanted = {
         "reservation_sid": param("ReservationSid"),
@@ -503,7 +511,7 @@ def get_clock() -> Response:
 
 
 def advance_clock() -> Response:
-    seconds = param_int("AdvanceSeconds")
+    seconds = param_int("AdvanceSeconds", ADVANCE_SECONDS)
     if seconds is None:
         raise InvalidParameter("AdvanceSeconds is required")
     b = backend()

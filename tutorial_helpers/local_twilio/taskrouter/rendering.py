@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from flask import Response, g, request
 
-from ..clock import parse_iso
 from ..exceptions import InvalidParameter
-from ..params import param, param_int
+from ..limits import PAGE, PAGE_SIZE, check_offset
+from ..params import INTEGER, integer, param, param_int
 from ..store import EventSelection
 from .expressions import ExpressionError, compile_expression
 from .models import Backend, etag, resource_path
@@ -190,18 +190,15 @@ def instance(backend: Backend, row: Row, status: int = 200, via_worker: bool = F
 
 def page(backend: Backend, rows: Iterable[Row] | EventSelection, key: str, via_worker: bool = False) -> Response:
     """One page of a list, with Twilio's meta and absolute page URLs."""
-    size = param_int("PageSize", default=50)
-    number = param_int("Page", default=0)
-    if not 1 <= size <= 1000:
-        raise InvalidParameter(f"PageSize must be between 1 and 1000, got {size}")
-    if number < 0:
-        raise InvalidParameter(f"Page must not be negative, got {number}")
+    size = param_int("PageSize", PAGE_SIZE, default=50)
+    number = param_int("Page", PAGE, default=0)
+    assert size is not None and number is not None  # the defaults
     token = request.args.get("PageToken")
-    offset = number * size
+    offset = check_offset(number, size)
     if token:
-        if not token.startswith("PT") or not token[2:].isdigit():
-            raise InvalidParameter(f"PageToken {token!r} is not valid")
-        offset = int(token[2:])
+        if not token.startswith("PT") or not INTEGER.fullmatch(token[2:]) or token[2] in "+-":
+            raise InvalidParameter(f"PageToken {token[:60]!r} is not valid")
+        offset = integer("PageToken's offset", token[2:], PAGE)
     if isinstance(rows, EventSelection):  # reads only the page it gives
         chunk, more = rows.page_of(offset, size)
     else:
@@ -277,15 +274,3 @@ def ordering(rows: list[Row], allowed: dict[str, Callable[[Row], Any]]) -> list[
             )
         rows = sorted(rows, key=allowed[field], reverse=direction.lower() == "desc")
     return rows
-
-
-def date_param(name: str) -> float | None:
-    value = param(name)
-    if not value:
-        return None
-    for candidate in (value, value + "T00:00:00Z"):
-        try:
-            return parse_iso(candidate)
-        except ValueError:
-            continue
-    raise InvalidParameter(f"{name} must be an ISO 8601 date like 2024-05-14T10:50:02Z, got {value!r}")

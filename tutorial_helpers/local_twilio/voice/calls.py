@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..exceptions import InvalidParameter, NotFound, TwilioError, Unauthenticated
+from ..limits import CALL_TIMEOUT
 from ..taskrouter.state import Row, new_sid
 from ..webhooks import Unreachable, send
 from . import reports
@@ -124,8 +125,7 @@ class CallsMixin:
             progress = {"url": valid_url(status_callback, "StatusCallback"), "events": events,
                         "method": valid_method(status_callback_method or "POST", "StatusCallbackMethod")}
         ring = RING_TIMEOUT if timeout is None else timeout
-        if not 1 <= ring <= 600:
-            raise InvalidParameter(f"Timeout must be between 1 and 600 seconds, got {ring}")
+        CALL_TIMEOUT.check(ring, "Timeout")
         with self.state.unit():
             self._account_still_there(account_sid)
             caller = self._insert_call(account_sid, to, from_, "outbound-api", "queued")

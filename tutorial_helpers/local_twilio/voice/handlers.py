@@ -3,6 +3,7 @@
 from flask import Response, current_app, g, request
 
 from ..exceptions import InvalidParameter, NotFound
+from ..limits import CALL_TIMEOUT, QUEUE_MAX_SIZE
 from ..params import param, param_int
 from .models import VoiceBackend
 from .rendering import page, render_call, render_key, render_number, render_queue, reply
@@ -79,7 +80,7 @@ def list_calls(account_sid: str) -> Response:
 def create_call(account_sid: str) -> Response:
     row = voice().create_call(
         account(account_sid), param("To"), param("From"), url=param("Url"), method=param("Method"),
-        twiml=param("Twiml"), send_digits=param("SendDigits"), timeout=param_int("Timeout"),
+        twiml=param("Twiml"), send_digits=param("SendDigits"), timeout=param_int("Timeout", CALL_TIMEOUT),
         status_callback=param("StatusCallback"), status_callback_method=param("StatusCallbackMethod"),
         status_callback_event=request.form.getlist("StatusCallbackEvent"),
     )
@@ -105,7 +106,7 @@ def list_queues(account_sid: str) -> Response:
 
 
 def create_queue(account_sid: str) -> Response:
-    row = voice().create_queue(account(account_sid), param("FriendlyName"), param_int("MaxSize"))
+    row = voice().create_queue(account(account_sid), param("FriendlyName"), param_int("MaxSize", QUEUE_MAX_SIZE))
     return reply(_render_queue(row), 201)
 
 
@@ -114,7 +115,7 @@ def fetch_queue(account_sid: str, sid: str) -> Response:
 
 
 def update_queue(account_sid: str, sid: str) -> Response:
-    row = voice().update_queue(account(account_sid), sid, param("FriendlyName"), param_int("MaxSize"))
+    row = voice().update_queue(account(account_sid), sid, param("FriendlyName"), param_int("MaxSize", QUEUE_MAX_SIZE))
     return reply(_render_queue(row))
 
 

@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from ..exceptions import InvalidParameter, NotFound, TwilioError
+from ..limits import CALL_TIMEOUT
 from ..taskrouter.instructions import Instruction
 from ..taskrouter.state import Row, new_sid
 from ..validators import valid_url
@@ -38,7 +39,7 @@ from .validators import E164
 
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 RECORD_VALUES = ("do-not-record", "record-from-answer", "true", "false")
-MAX_RING_TIMEOUT = 600
+MAX_RING_TIMEOUT = CALL_TIMEOUT.high  # a voice instruction rings the worker as a call does
 CLIENT = re.compile(r"client:[A-Za-z0-9_.\-@]{1,121}")
 SIP = re.compile(r"sip:[^\s@]+@[^\s@]+")
 CALLER_NAME = re.compile(r"(client:)?[A-Za-z0-9_.\-@+]{1,128}")

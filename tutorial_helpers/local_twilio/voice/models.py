@@ -6,6 +6,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..exceptions import Duplicate, InUse, InvalidParameter, NotFound
+from ..limits import QUEUE_MAX_SIZE
 from ..taskrouter.state import Row, State, new_sid
 from ..timers import Timers
 from .calls import CallsMixin
@@ -15,7 +16,6 @@ from .validators import E164, valid_method, valid_url
 # Fictional numbers (555-0100 to 555-0199 are set aside for fiction): every account gets these.
 DEFAULT_PHONE_NUMBERS = ("+12025550100", "+12025550101", "+12025550102")
 DEFAULT_QUEUE_SIZE = 100  # Twilio's default MaxSize for a queue
-MAX_QUEUE_SIZE = 5000
 MAX_FRIENDLY_NAME = 64
 
 
@@ -288,6 +288,4 @@ def _queue_name(value: str | None) -> str:
 def _queue_size(value: int | None, default: int) -> int:
     if value is None:
         return default
-    if not 1 <= value <= MAX_QUEUE_SIZE:
-        raise InvalidParameter(f"MaxSize must be between 1 and {MAX_QUEUE_SIZE}, got {value}")
-    return value
+    return QUEUE_MAX_SIZE.check(value, "MaxSize")

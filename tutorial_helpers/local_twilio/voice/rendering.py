@@ -9,12 +9,11 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from ..exceptions import InvalidParameter
+from ..limits import PAGE, PAGE_SIZE, check_offset
 from ..params import param_int
 from ..taskrouter.state import Row
 
 API = "/2010-04-01"
-MAX_PAGE_SIZE = 1000
 
 
 def rfc2822(ts: float) -> str:
@@ -143,13 +142,10 @@ def reply(body: Any, status: int = 200) -> Response:
 def page(rows: Iterable[Row], key: str, render: Callable[[Row], dict]) -> Response:
     """The 2010 list envelope, paged with PageSize and Page (the SDK follows next_page_uri)."""
     rows = list(rows)
-    size = param_int("PageSize", 50)
-    number = param_int("Page", 0)
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidParameter(f"PageSize must be between 1 and {MAX_PAGE_SIZE}, got {size}")
-    if number < 0:
-        raise InvalidParameter(f"Page must not be negative, got {number}")
-    start = number * size
+    size = param_int("PageSize", PAGE_SIZE, default=50)
+    number = param_int("Page", PAGE, default=0)
+    assert size is not None and number is not None  # the defaults
+    start = check_offset(number, size)
     chunk = rows[start:start + size]
     filters = [(k, v) for k, v in request.args.items(multi=True) if k not in ("Page", "PageSize", "PageToken")]
 

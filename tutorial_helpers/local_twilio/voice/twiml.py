@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+from ..limits import TASK_TIMEOUT
+
 MAX_TASK_ATTRIBUTES = 1024  # Enqueue's <Task> body (Twilio's Enqueue widget documents this limit)
-MAX_TASK_TIMEOUT = 1_209_600  # two weeks
 FINISH_KEYS = set("0123456789#*")
 
 
@@ -234,7 +235,7 @@ def _task(element: ElementTree.Element, reader: _Attributes) -> TaskSpec:
     return TaskSpec(
         attributes,
         reader.integer("priority", None, minimum=0),
-        reader.integer("timeout", None, minimum=1, maximum=MAX_TASK_TIMEOUT),
+        reader.integer("timeout", None, minimum=1, maximum=TASK_TIMEOUT.high),
     )
 
 

@@ -8,6 +8,7 @@ workflow routes to cannot be deleted.
 from typing import Any
 
 from ...exceptions import InUse, InvalidParameter, LimitExceeded
+from ...limits import MAX_RESERVED_WORKERS
 from ..state import Row, new_sid
 from .base import (
     MAX_TASK_QUEUES,
@@ -57,9 +58,7 @@ class TaskQueuesMixin(BackendBase):
             out["target_workers"] = params["target_workers"]
         mrw = params.get("max_reserved_workers")
         if mrw is not None:
-            if not 1 <= mrw <= 50:
-                raise InvalidParameter(f"MaxReservedWorkers must be between 1 and 50, got {mrw}")
-            out["max_reserved_workers"] = mrw
+            out["max_reserved_workers"] = MAX_RESERVED_WORKERS.check(mrw, "MaxReservedWorkers")
         order = params.get("task_order")
         if order is not None:
             if order not in ("FIFO", "LIFO"):

@@ -12,10 +12,10 @@ from typing import Any
 
 from ...clock import iso
 from ...exceptions import IllegalTransition, InvalidParameter
+from ...limits import PRIORITY, TASK_TIMEOUT
 from ..state import Row, new_sid
 from ..statuses import TASK_STATUSES
 from .base import (
-    MAX_TASK_TIMEOUT,
     TERMINAL_TASK_RETENTION,
     BackendBase,
     bind,
@@ -52,10 +52,10 @@ class TasksMixin(BackendBase):
                 workflow = self.state.rows.get(workflow_sid)
                 if not workflow or workflow["_kind"] != "workflow" or workflow["workspace_sid"] != ws_sid:
                     raise InvalidParameter(f"WorkflowSid {workflow_sid!r} is not a Workflow of this Workspace")
-            if timeout is not None and not 1 <= timeout <= MAX_TASK_TIMEOUT:
-                raise InvalidParameter(f"Timeout must be between 1 and {MAX_TASK_TIMEOUT}, got {timeout}")
-            if priority is not None and not 0 <= priority <= 2**31 - 1:
-                raise InvalidParameter(f"Priority must be between 0 and 2147483647, got {priority}")
+            if timeout is not None:
+                TASK_TIMEOUT.check(timeout, "Timeout")
+            if priority is not None:
+                PRIORITY.check(priority, "Priority")
             channel = self.task_channel(ws_sid, task_channel or "default")
             now = self.now()
             start_ts = _virtual_start(virtual_start_time, now)
@@ -129,8 +129,7 @@ class TasksMixin(BackendBase):
                 changes["_attrs"] = json_object(attributes, "Attributes")
                 changes["attributes"] = attributes
             if priority is not None:
-                if not 0 <= priority <= 2**31 - 1:
-                    raise InvalidParameter(f"Priority must be between 0 and 2147483647, got {priority}")
+                PRIORITY.check(priority, "Priority")
                 changes["priority"] = priority
             if task_channel is not None:
                 channel = self.task_channel(ws_sid, task_channel)

@@ -8,7 +8,8 @@ A worker who becomes available is offered work at once (matching.py).
 from typing import Any
 
 from ...clock import iso
-from ...exceptions import IllegalTransition, InUse, InvalidParameter, LimitExceeded, NotFound
+from ...exceptions import IllegalTransition, InUse, LimitExceeded, NotFound
+from ...limits import CAPACITY
 from ..state import Row, new_sid
 from .base import (
     MAX_WORKERS,
@@ -222,9 +223,7 @@ class WorkersMixin(BackendBase):
             wc = self.worker_channel(account_sid, ws_sid, worker_sid, sid)
             changes: dict[str, Any] = {}
             if capacity is not None:
-                if not 0 <= capacity <= 50:
-                    raise InvalidParameter(f"Capacity must be between 0 and 50, got {capacity}")
-                changes["configured_capacity"] = capacity
+                changes["configured_capacity"] = CAPACITY.check(capacity, "Capacity")
             if available is not None:
                 changes["available"] = available
             before = dict(wc)

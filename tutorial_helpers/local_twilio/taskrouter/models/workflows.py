@@ -7,11 +7,11 @@ workflow with unfinished tasks cannot be deleted.
 from typing import Any
 
 from ...exceptions import InUse, InvalidParameter
+from ...limits import RESERVATION_TIMEOUT
 from ...validators import valid_url
 from ..routing import WorkflowConfig, parse_configuration
 from ..state import Row, new_sid
 from .base import (
-    MAX_RESERVATION_TIMEOUT,
     BackendBase,
     valid_friendly_name,
 )
@@ -46,12 +46,7 @@ class WorkflowsMixin(BackendBase):
             out["_parsed"] = config
         timeout = params.get("task_reservation_timeout")
         if timeout is not None:
-            if not 1 <= timeout <= MAX_RESERVATION_TIMEOUT:
-                raise InvalidParameter(
-                    f"TaskReservationTimeout must be between 1 and {MAX_RESERVATION_TIMEOUT}, "
-                    f"got {timeout}"
-                )
-            out["task_reservation_timeout"] = timeout
+            out["task_reservation_timeout"] = RESERVATION_TIMEOUT.check(timeout, "TaskReservationTimeout")
         for field, what in (("assignment_callback_url", "AssignmentCallbackUrl"),
                             ("fallback_assignment_callback_url", "FallbackAssignmentCallbackUrl")):
             if params.get(field) is not None:

@@ -5,9 +5,10 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ...exceptions import InvalidParameter
-from ...params import param, param_int
+from ...limits import FIRST_DATE, MINUTES, SPLIT_BY_WAIT_TIME
+from ...params import integer, param, param_date, param_int
 from ..models import Backend
-from ..rendering import account, base_url, date_param, page, reply
+from ..rendering import account, base_url, page, reply
 from ..state import Row
 from . import cumulative, realtime
 from .cumulative import DEFAULT_MINUTES, Window
@@ -22,16 +23,15 @@ def backend() -> Backend:
 def window(b: Backend) -> Window:
     """Minutes (when given) counts back from now; else StartDate; else Twilio's default 15 minutes.
     EndDate (default now) ends it. Both ends are inclusive."""
-    minutes = param_int("Minutes")
-    if minutes is not None and minutes <= 0:
-        raise InvalidParameter(f"Minutes must be a positive integer, got {minutes}")
-    start, end = date_param("StartDate"), date_param("EndDate")
+    minutes = param_int("Minutes", MINUTES)
+    start, end = param_date("StartDate"), param_date("EndDate")
     now = b.now()
     end = now if end is None else end
     if minutes is not None:
         start = now - minutes * 60
     elif start is None:
         start = end - DEFAULT_MINUTES * 60
+    start = max(start, FIRST_DATE)  # EndDate 0001-01-01 minus 15 minutes: no event is older anyway
     if start > end:
         raise InvalidParameter("StartDate must not be after EndDate")
     return Window(start, end)
@@ -43,11 +43,10 @@ def thresholds() -> list[int]:
         return []
     out = []
     for part in text.split(","):
-        part = part.strip()
-        # ASCII digits only: str.isdigit() also says yes to "¹" and "٣", which int() then refuses.
-        if not (part.isascii() and part.isdigit()) or len(part) > 9:
-            raise InvalidParameter(f"SplitByWaitTime must be a comma-separated list of seconds, got {text!r}")
-        out.append(int(part))
+        seconds = integer("SplitByWaitTime", part.strip(), SPLIT_BY_WAIT_TIME)
+        if seconds is None:
+            raise InvalidParameter(f"SplitByWaitTime must be a comma-separated list of seconds, got {text[:60]!r}")
+        out.append(seconds)
     return sorted(set(out))
 
 
