@@ -185,7 +185,10 @@ class LocalTaskRouter:
         standalone: bool = False,
         phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS,
         event_retention_days: float = DEFAULT_EVENT_RETENTION_DAYS,
+        paused_clock: bool = False,
     ):
+        """`paused_clock`: the clock moves only when advanced (`Clock.pause`), for tests that assert exact
+        durations; otherwise it runs with wall time, as the tutorial's does."""
         if not event_retention_days > 0:
             raise ValueError(f"event_retention_days must be positive, got {event_retention_days!r}")
         self.event_retention_days = float(event_retention_days)
@@ -205,6 +208,7 @@ class LocalTaskRouter:
         # where that pid would be the test run's or the notebook kernel's.
         self.standalone = standalone
         self.phone_numbers = tuple(phone_numbers)
+        self.paused_clock = paused_clock
 
     @property
     def port(self) -> int:
@@ -221,6 +225,8 @@ class LocalTaskRouter:
     def start(self) -> "LocalTaskRouter":
         self.store = Store(self.data_dir)
         self.clock = Clock(offset=float(self.store.get_meta("clock_offset", "0") or 0))
+        if self.paused_clock:
+            self.clock.pause()  # before anything reads it: every date this server writes is on the paused clock
         self.timers = Timers(self.clock)
         self.backend = Backend(self.store, self.clock, self.timers, self._accounts)
         self.dispatcher = Dispatcher(self.backend)

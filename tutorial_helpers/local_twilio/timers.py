@@ -1,7 +1,8 @@
 """Timers that run on the TaskRouter clock, not on wall time.
 
 One thread sleeps until the earliest due timer; advancing the clock wakes it,
-so a fast-forward fires every timer that became due, in due order.
+so a fast-forward fires every timer that became due, in due order. On a paused
+clock it sleeps until the clock is advanced or a timer is scheduled.
 """
 
 import heapq
@@ -53,7 +54,9 @@ class Timers:
                 while not self._stopped:
                     if self._heap and self._heap[0][0] <= self._clock.now():
                         break
-                    wait = self._heap[0][0] - self._clock.now() if self._heap else None
+                    # A paused clock moves only when advanced, and advancing wakes this thread: waiting out
+                    # wall time would only spin (a timer due in a millisecond would be 1 ms away forever).
+                    wait = self._heap[0][0] - self._clock.now() if self._heap and not self._clock.paused else None
                     self._cond.wait(timeout=None if wait is None else min(wait, 60.0))
                 if self._stopped:
                     return
