@@ -14,9 +14,18 @@ from werkzeug.serving import make_server
 from tutorial_helpers.local_twilio import LocalTaskRouter
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "paused_clock: the `taskrouter` fixture's clock moves only when advanced, so exact durations "
+        "(a 30 s wait, a timeout one second short of due) do not depend on how fast the machine is",
+    )
+
+
 @pytest.fixture
-def taskrouter(tmp_path: Path) -> Iterator[LocalTaskRouter]:
-    with LocalTaskRouter(data_dir=tmp_path / "data") as tr:
+def taskrouter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalTaskRouter]:
+    """A local TaskRouter on its own data dir; with the `paused_clock` mark, its clock moves only when advanced."""
+    paused = request.node.get_closest_marker("paused_clock") is not None
+    with LocalTaskRouter(data_dir=tmp_path / "data", paused_clock=paused) as tr:
         yield tr
 
 

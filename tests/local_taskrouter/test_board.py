@@ -108,6 +108,7 @@ def test_a_callbacks_problem_in_words(taskrouter, facilitator, callbacks, answer
     assert (problem["words"], problem["code"]) == (words, code)
 
 
+@pytest.mark.paused_clock  # seconds_ago is exactly 0
 def test_a_reservation_that_times_out_is_the_newest_problem(taskrouter, facilitator):
     dev = Attendee(facilitator.create("Dev"), taskrouter.base_url)
     dev.build(closed_port_url())

@@ -192,6 +192,7 @@ def test_skip_if_on_the_final_target_passes_the_task_to_the_next_filter(client):
     assert ws.tasks(task.sid).fetch().task_queue_friendly_name == "Fallback"
 
 
+@pytest.mark.paused_clock  # 19 s in, Q2's timeout must not have fired
 def test_target_timeouts_cascade_on_the_task_age_then_cancel(client, taskrouter):
     ws, acts, queues, workflow, made = routing_desk(client, {
         "queues": {"Q1": "tier == 1", "Q2": "tier == 2", "Q3": "tier == 3"},

@@ -126,6 +126,7 @@ def test_reservation_status_transitions_that_make_no_sense_are_refused(client):
 # ---------------------------------------------------------------------------- timeouts on the clock
 
 
+@pytest.mark.paused_clock  # 299 s in, the 300 s timeout must not have fired
 def test_reservation_timeout_through_the_clock(client, taskrouter):
     desk = Desk(client, reservation_timeout=300)
     desk.idle("Ann", "Ben")
@@ -159,6 +160,7 @@ def test_reservation_timeout_in_the_quickstart(quickstart, taskrouter, callbacks
     assert [r.reservation_status for r in qs.ws.tasks(task.sid).reservations.list()] == ["timeout", "pending"]
 
 
+@pytest.mark.paused_clock  # 59 s in, the 60 s TTL must not have fired
 def test_task_ttl_cancels_the_task(client, taskrouter):
     desk = Desk(client)
     task = desk.task(timeout=60)
@@ -182,6 +184,7 @@ def test_ttl_of_a_reserved_task_cancels_its_reservation(client, taskrouter):
     assert desk.activity("Ann") == "Available"
 
 
+@pytest.mark.paused_clock  # 29 s in, the 30 s target timeout must not have fired
 def test_workflow_target_timeout_moves_the_task_on(client, taskrouter):
     desk = Desk(client, workers=())
     ws = desk.ws
@@ -282,6 +285,7 @@ def test_assigned_task_wraps_up_and_completes(client):
     assert types.index("task.wrapup") < types.index("task.completed")
 
 
+@pytest.mark.paused_clock  # 299 s in, the task must still be there
 def test_finished_tasks_disappear_five_minutes_later(client, taskrouter):
     desk = Desk(client)
     task = desk.task()

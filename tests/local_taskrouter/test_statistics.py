@@ -24,8 +24,10 @@ class Sids:
 
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory):
-    """Alice (es, en) and Bob (en): a task accepted after 30 s, one rejected, one timed out, one canceled."""
-    with LocalTaskRouter(tmp_path_factory.mktemp("stats")) as router:
+    """Alice (es, en) and Bob (en): a task accepted after 30 s, one rejected, one timed out, one canceled.
+
+    On a paused clock: the figures are exactly what was advanced, however long the steps between take."""
+    with LocalTaskRouter(tmp_path_factory.mktemp("stats"), paused_clock=True) as router:
         client = router.client()
         q = build_quickstart(client)
         ws = client.taskrouter.v1.workspaces(q.workspace_sid)

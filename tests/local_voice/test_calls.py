@@ -114,6 +114,7 @@ def test_finish_on_key_ends_the_input_and_is_not_sent(line, voice_app, taskroute
     assert voice_app.requests[1]["values"]["FinishedOnKey"] == "#"
 
 
+@pytest.mark.paused_clock  # 9 s in, the 10 s Pause must not have ended
 def test_pause_redirect_and_hangup_follow_the_clock(line, voice_app, taskrouter):
     voice_app.pages["/incoming_call"] = "<Response><Pause length='10'/><Redirect>/second</Redirect></Response>"
     voice_app.pages["/second"] = "<Response><Say>Second page</Say><Hangup/><Say>never</Say></Response>"

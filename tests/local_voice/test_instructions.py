@@ -178,6 +178,7 @@ def test_declined_the_reservation_is_rejected_and_the_caller_keeps_waiting(scene
     assert scene.events(task_sid) == ["task.created", "reservation.created", "reservation.rejected"]
 
 
+@pytest.mark.paused_clock  # 19 s in, the 20 s ring must not have ended
 def test_not_answered_the_reservation_times_out_and_alice_goes_offline(scene):
     handset, inbound, task_sid, res_sid, leg = scene.until_alice_rings(dequeue(scene, timeout=20))
     scene.taskrouter.advance_clock(19)
