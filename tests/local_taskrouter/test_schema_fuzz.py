@@ -412,7 +412,8 @@ def edge_cases(method: str, template: str) -> list[tuple[str, str]]:
 
 EDGE_OPERATIONS = [op for op in OPERATIONS if edge_cases(*op)]
 # The instruction that reads each of a reservation update's timeouts (without it they are not read).
-READ_WITH = {"DequeueTimeout": "dequeue", "CallTimeout": "call", "Timeout": "conference", "MaxParticipants": "conference"}
+READ_WITH = {"DequeueTimeout": "dequeue", "CallTimeout": "call", "Timeout": "conference",
+             "MaxParticipants": "conference"}
 
 
 def valid_base(method: str, template: str, scene: Scene) -> tuple[str, dict]:
