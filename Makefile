@@ -48,7 +48,7 @@ lab: install
 	$(BIN)/python -m tutorial_helpers.lab_target --port $(LOCAL_TASKROUTER_PORT) -- \
 		$(BIN)/jupyter lab --no-browser --port $(LAB_PORT) --ServerApp.root_dir=$(MY_NOTEBOOKS) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# A workshop's room (README, "Workshops"): one local TaskRouter, an account and a printable card per attendee.
+# A workshop's room (docs/workshops.md): one local TaskRouter, an account and a printable card per attendee.
 # ATTENDEES=N, or NAMES=file (one name per line); HOST=0.0.0.0 for attendees on other machines (it says what that
 # exposes); PORT=...; ADVERTISE=address for the cards. HOST and PORT only count when given on make's command line,
 # not from the environment (zsh and others set HOST to the machine's name).

@@ -1,9 +1,9 @@
 """TaskRouter's documented lifecycle rules, one test named after each, through the official SDK.
 
 Where Twilio's docs are silent (the order of events within one transition, for
-one), the test pins the local TaskRouter's choice, and the README's "Where it
-differs from Twilio" says so. The list filters are in test_list_filters.py; the
-reject instruction's activity_sid in test_callback_answers.py
+one), the test pins the local TaskRouter's choice, and
+docs/differences-from-twilio.md says so. The list filters are in
+test_list_filters.py; the reject instruction's activity_sid in test_callback_answers.py
 (test_reject_with_activity_sid_moves_the_worker).
 """
 
@@ -68,7 +68,8 @@ def test_event_order_when_a_reservation_is_rejected(scene):
     events.since_last()
     [res] = q.ws.tasks(task.sid).reservations.list()
     q.ws.tasks(task.sid).reservations(res.sid).update(reservation_status="rejected")
-    # No WorkerActivitySid: back where she was before the reservation moved her (the README's choice).
+    # No WorkerActivitySid: back where she was before the reservation moved her
+    # (docs/differences-from-twilio.md, "Reject without an activity").
     assert events.since_last() == [("reservation.rejected", None), ("worker.activity.update", "Idle")]
 
 

@@ -1,4 +1,4 @@
-"""python -m tutorial_helpers.workshop start|status|stop|clean: the facilitator's command (README, "Workshops")."""
+"""python -m tutorial_helpers.workshop start|status|stop|clean: the facilitator's command (docs/workshops.md)."""
 
 from __future__ import annotations
 

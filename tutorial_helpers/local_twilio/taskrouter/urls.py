@@ -68,7 +68,7 @@ URLS = [
     (f"{WS}/Workflows/<sid>/CumulativeStatistics", ["GET"], st.workflow_cumulative),
     (f"{WS}/Workflows/<sid>/RealTimeStatistics", ["GET"], st.workflow_realtime),
     (f"{WS}/Events/<sid>", ["GET"], h.fetch_event),
-    # Local control, outside /v1 (documented in the README).
+    # Local control, outside /v1 (documented in docs/local-server.md).
     ("/_local/health", ["GET"], h.health),
     ("/_local/Clock", ["GET"], h.get_clock),
     ("/_local/Clock", ["POST"], h.advance_clock),

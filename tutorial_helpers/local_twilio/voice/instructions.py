@@ -11,7 +11,8 @@
     conference  like dequeue, but caller and worker talk in a conference; its SID and both
                 call SIDs go into the Task's attributes.
 
-How a worker's ringing phone ends, where Twilio's docs are silent (README, "Where it differs from Twilio"):
+How a worker's ringing phone ends, where Twilio's docs are silent
+(docs/differences-from-twilio.md, "A worker's phone that does not take the call"):
 declined (busy) or failed is a rejection, no answer is a timeout, and the
 caller stays queued for the Task's next reservation; a reservation that ends
 some other way (timed out, the caller hung up) stops the phone ringing.

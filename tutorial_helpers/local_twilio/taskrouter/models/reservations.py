@@ -225,7 +225,8 @@ class ReservationsMixin(BackendBase):
         if activity is not None:
             self._set_activity(ws, worker, activity)
         elif not keep_activity:
-            # Open in Twilio's docs: with no activity given, back where she was (see README).
+            # Open in Twilio's docs: with no activity given, back where she was
+            # (docs/differences-from-twilio.md, "Reject without an activity").
             self._back_where_she_was(ws, res, worker)
         self._after_reservation_ended(ws, task, worker)
 

@@ -1,8 +1,8 @@
 """Cumulative figures: counted from the stored events of a window, in SQL (Store.event_figures).
 
 An event counts when its date (on the one clock) is inside the window, whatever happened before it: a
-reservation accepted in the window counts even when its task was created before (README, "Where it differs
-from Twilio").
+reservation accepted in the window counts even when its task was created before (docs/differences-from-twilio.md,
+"Where it differs from Twilio, and choices where Twilio's docs are open").
 """
 
 from dataclasses import dataclass
