@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
+from tutorial_helpers.local_twilio.core.store import Store
 from tutorial_helpers.local_twilio.server import LocalTaskRouter
-from tutorial_helpers.local_twilio.store import Store
 
 DAY = 86_400
 
@@ -164,4 +164,4 @@ def test_reservations_go_with_their_purged_task(router):
     ws = _lifecycle(router, tasks=2)
     kinds = [row["_kind"] for row in router.backend.state.rows.values() if row.get("workspace_sid") == ws]
     assert "task" not in kinds and "reservation" not in kinds
-    assert not any(router.backend.state.res_by_task.values())
+    assert not any(router.backend.indexes.res_by_task.values())

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
-from tutorial_helpers.local_twilio.store import sid_key
-from tutorial_helpers.local_twilio.taskrouter import state
+from tutorial_helpers.local_twilio.core import state
+from tutorial_helpers.local_twilio.core.store import sid_key
 from tutorial_helpers.workspace import build_quickstart
 
 FILTERS = {"TaskSid": "task_sid", "ReservationSid": "reservation_sid", "WorkerSid": "worker_sid",

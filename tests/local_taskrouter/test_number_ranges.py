@@ -12,9 +12,9 @@ from taskrouter_support import Http, small_workspace
 from test_wire import snapshot
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
-from tutorial_helpers.local_twilio.exceptions import InvalidParameter
-from tutorial_helpers.local_twilio.limits import MINUTES, Range
-from tutorial_helpers.local_twilio.params import integer
+from tutorial_helpers.local_twilio.core.exceptions import InvalidParameter
+from tutorial_helpers.local_twilio.core.http import integer
+from tutorial_helpers.local_twilio.core.limits import MINUTES, Range
 
 HUGE = str(10**23)
 

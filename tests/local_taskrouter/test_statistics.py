@@ -172,7 +172,7 @@ def test_a_store_from_before_the_statistics_gets_its_figure_columns_filled(tmp_p
     at start-up they are added and filled from the stored events, so the figures come out the same."""
     import sqlite3
 
-    from tutorial_helpers.local_twilio.store import FIGURE_COLUMNS
+    from tutorial_helpers.local_twilio.core.store import FIGURE_COLUMNS
 
     wanted = ("tasks_created", "tasks_canceled", "reservations_created", "reservations_accepted",
               "avg_task_acceptance_time", "wait_duration_until_accepted", "wait_duration_until_canceled")

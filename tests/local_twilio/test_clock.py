@@ -5,8 +5,8 @@ import time
 from datetime import UTC, datetime
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
-from tutorial_helpers.local_twilio.clock import Clock
-from tutorial_helpers.local_twilio.timers import Timers
+from tutorial_helpers.local_twilio.core.clock import Clock
+from tutorial_helpers.local_twilio.core.timers import Timers
 
 
 class CountingClock(Clock):

@@ -8,7 +8,7 @@ import threading
 import pytest
 from polling import wait_until
 
-from tutorial_helpers.local_twilio.store import Store
+from tutorial_helpers.local_twilio.core.store import Store
 from tutorial_helpers.local_twilio.voice import reports
 
 NUMBER = "+12025550100"

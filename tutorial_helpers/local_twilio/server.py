@@ -27,16 +27,16 @@ from .accounts.urls import PREFIX as FACILITATOR_PREFIX
 from .accounts.urls import URLS as ACCOUNT_URLS
 from .board import urls as board_urls
 from .client import make_client
-from .clock import Clock
+from .core.clock import Clock
+from .core.exceptions import FacilitatorUnauthenticated, MethodNotAllowed, NotFound, TwilioError, Unauthenticated
+from .core.http import reply
+from .core.store import Store
+from .core.timers import Timers
 from .defaults import DEFAULT_HOST, default_credentials
-from .exceptions import FacilitatorUnauthenticated, MethodNotAllowed, NotFound, TwilioError, Unauthenticated
 from .instance import health_facts
-from .store import Store
 from .taskrouter.callbacks import Dispatcher
 from .taskrouter.models import Backend
-from .taskrouter.rendering import reply
 from .taskrouter.urls import UNAUTHENTICATED, URLS
-from .timers import Timers
 from .voice.models import DEFAULT_PHONE_NUMBERS, VoiceBackend
 from .voice.urls import URLS as VOICE_URLS
 

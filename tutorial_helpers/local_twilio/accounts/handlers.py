@@ -2,8 +2,7 @@
 
 from flask import Response, current_app
 
-from ..params import param
-from ..taskrouter.rendering import no_content, reply
+from ..core.http import no_content, param, reply
 from .models import Account, Accounts
 
 

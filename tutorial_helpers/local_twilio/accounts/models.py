@@ -15,8 +15,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..clock import iso
-from ..exceptions import Duplicate, InvalidParameter, NotFound
+from ..core.clock import iso
+from ..core.exceptions import Duplicate, InvalidParameter, NotFound
 from ..taskrouter.models import Backend
 from ..voice.models import VoiceBackend
 from .room_key import RoomKeyError, account_token, derive, key_path, read_room_key, room_key, token_hash

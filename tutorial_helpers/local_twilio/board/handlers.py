@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Response, current_app, redirect, render_template_string, request
 
 from ..accounts import Accounts
-from ..taskrouter.rendering import reply
+from ..core.http import reply
 from .progress import board
 
 TEMPLATES = Path(__file__).with_name("templates")

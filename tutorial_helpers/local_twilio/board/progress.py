@@ -39,9 +39,9 @@ from ...workspace import (
     WORKSPACE_NAME,
 )
 from ..accounts import Account, Accounts
-from ..clock import iso, parse_iso
+from ..core.clock import iso, parse_iso
+from ..core.state import Row, State
 from ..taskrouter.models.reservations import VIA_CALLBACK, VIA_PHONE, VIA_REST, VIA_WORKER_PAGE
-from ..taskrouter.state import Row, State
 
 # The board's columns, in the walkthrough's order: (key, heading, notebook).
 STEPS: tuple[tuple[str, str, str], ...] = (

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from ..core.state import Row
 from ..taskrouter.models import Backend
-from ..taskrouter.state import Row
 from . import wire
 from .tokens import Grant
 
@@ -134,7 +134,7 @@ class Hub:
         if kind == "worker_channel":
             return [resource["worker_sid"]]
         if kind == "task":
-            reservations = self.backend.state.res_by_task.get(resource["sid"], {}).values()
+            reservations = self.backend.indexes.res_by_task.get(resource["sid"], {}).values()
             return sorted({r["worker_sid"] for r in reservations
                            if r["reservation_status"] not in ENDED_WITHOUT_WORKER})
         return []

@@ -17,7 +17,7 @@ from queue import Empty
 from flask import Flask, Response, g, request
 from simple_websocket import ConnectionClosed, Server
 
-from ..exceptions import InvalidParameter, TwilioError
+from ..core.exceptions import InvalidParameter, TwilioError
 from ..taskrouter.models import Backend
 from .hub import CLOSE, HEARTBEAT_SECONDS, Connection, Hub
 from .tokens import verify

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from ..exceptions import TwilioError
+from ..core.exceptions import TwilioError
 
 # Twilio's access token errors.
 INVALID = 20101

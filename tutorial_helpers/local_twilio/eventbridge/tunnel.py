@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..exceptions import InvalidParameter, NotFound, TwilioError
-from ..limits import CAPACITY, PRIORITY, TASK_TIMEOUT, Range
-from ..params import integer
+from ..core.exceptions import InvalidParameter, NotFound, TwilioError
+from ..core.http import integer
+from ..core.limits import CAPACITY, PRIORITY, TASK_TIMEOUT, Range
 from ..taskrouter import instructions
 from ..taskrouter.models import Backend
 from ..taskrouter.models.reservations import VIA_WORKER_PAGE

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..clock import parse_iso
+from ..core.clock import parse_iso
+from ..core.state import Row
 from ..taskrouter.models import Backend, etag
-from ..taskrouter.state import Row
 
 ACTIVE_RESERVATION = ("pending", "accepted", "wrapping")
 

@@ -22,11 +22,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
-from ..exceptions import InvalidParameter, TwilioError
-from ..webhooks import Answer, TooSlow, Unreachable, send
+from ..core.exceptions import InvalidParameter, TwilioError
+from ..core.state import Row
+from ..core.webhooks import Answer, TooSlow, Unreachable, send
 from .instructions import BASIC, VOICE, from_callback
 from .models import Backend
-from .state import Row
 
 log = logging.getLogger(__name__)
 

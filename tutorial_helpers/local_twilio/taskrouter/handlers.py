@@ -2,8 +2,9 @@
 
 from flask import Response, current_app, request
 
-from ..exceptions import InvalidParameter
-from ..limits import (
+from ..core.exceptions import InvalidParameter
+from ..core.http import no_content, param, param_bool, param_date, param_int, reply
+from ..core.limits import (
     ADVANCE_SECONDS,
     CAPACITY,
     MAX_RESERVED_WORKERS,
@@ -12,7 +13,6 @@ from ..limits import (
     RESERVATION_TIMEOUT,
     TASK_TIMEOUT,
 )
-from ..params import param, param_bool, param_date, param_int
 from . import instructions
 from .models import Backend, json_object
 from .rendering import (
@@ -20,13 +20,11 @@ from .rendering import (
     expression_filter,
     if_match,
     instance,
-    no_content,
     ordering,
     page,
     param_choice,
     param_list,
     render,
-    reply,
 )
 from .statuses import TASK_STATUSES
 

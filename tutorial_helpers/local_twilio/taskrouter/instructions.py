@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..exceptions import TwilioError
+from ..core.exceptions import TwilioError
 
 BASIC = ("accept", "reject")
 VOICE = ("dequeue", "call", "redirect", "conference")

@@ -6,20 +6,19 @@ result with absolute `url` and `links`, list `meta`, and every field of
 Twilio's schema present (null when empty).
 """
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, g, request
 
-from ..exceptions import InvalidParameter
-from ..limits import PAGE, PAGE_SIZE, check_offset
-from ..params import INTEGER, integer, param, param_int
-from ..store import EventSelection
+from ..core.exceptions import InvalidParameter
+from ..core.http import INTEGER, integer, param, param_int, reply
+from ..core.limits import PAGE, PAGE_SIZE, check_offset
+from ..core.state import Row
+from ..core.store import EventSelection
 from .expressions import ExpressionError, compile_expression
 from .models import Backend, etag, resource_path
-from .state import Row
 
 FIELDS = {
     "workspace": (
@@ -173,19 +172,10 @@ def render(backend: Backend, row: Row, via_worker: bool = False) -> dict[str, An
     return out
 
 
-def reply(body: Any, status: int = 200, row: Row | None = None) -> Response:
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
-    if row is not None and row["_kind"] in ETAGGED:
-        response.headers["ETag"] = f'"{etag(row)}"'
-    return response
-
-
-def no_content() -> Response:
-    return Response(status=204)
-
-
 def instance(backend: Backend, row: Row, status: int = 200, via_worker: bool = False) -> Response:
-    return reply(render(backend, row, via_worker), status, row)
+    """One resource, with its ETag where Twilio gives one."""
+    headers = {"ETag": f'"{etag(row)}"'} if row["_kind"] in ETAGGED else None
+    return reply(render(backend, row, via_worker), status, headers)
 
 
 def page(backend: Backend, rows: Iterable[Row] | EventSelection, key: str, via_worker: bool = False) -> Response:

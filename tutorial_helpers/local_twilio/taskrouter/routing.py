@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import InvalidParameter
+from ..core.exceptions import InvalidParameter
 from .expressions import Expression, ExpressionError, compile_expression
 
 MAX_CONFIGURATION_CHARS = 1_000_000

@@ -27,10 +27,10 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..exceptions import InvalidParameter, NotFound, TwilioError, Unauthenticated
-from ..limits import CALL_TIMEOUT
-from ..taskrouter.state import Row, new_sid
-from ..webhooks import Unreachable, send
+from ..core.exceptions import InvalidParameter, NotFound, TwilioError, Unauthenticated
+from ..core.limits import CALL_TIMEOUT
+from ..core.state import Row, new_sid
+from ..core.webhooks import Unreachable, send
 from . import reports
 from .rendering import rfc2822
 from .twiml import (

@@ -2,11 +2,11 @@
 
 from flask import Response, current_app, g, request
 
-from ..exceptions import InvalidParameter, NotFound
-from ..limits import CALL_TIMEOUT, QUEUE_MAX_SIZE
-from ..params import param, param_int
+from ..core.exceptions import InvalidParameter, NotFound
+from ..core.http import param, param_int, reply
+from ..core.limits import CALL_TIMEOUT, QUEUE_MAX_SIZE
 from .models import VoiceBackend
-from .rendering import page, render_call, render_key, render_number, render_queue, reply
+from .rendering import page, render_call, render_key, render_number, render_queue
 
 
 def voice() -> VoiceBackend:

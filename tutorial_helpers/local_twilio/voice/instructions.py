@@ -29,11 +29,11 @@ import json
 import re
 from typing import Any
 
-from ..exceptions import InvalidParameter, NotFound, TwilioError
-from ..limits import CALL_TIMEOUT
+from ..core.exceptions import InvalidParameter, NotFound, TwilioError
+from ..core.limits import CALL_TIMEOUT
+from ..core.state import Row, new_sid
+from ..core.validators import valid_url
 from ..taskrouter.instructions import Instruction
-from ..taskrouter.state import Row, new_sid
-from ..validators import valid_url
 from .calls import ENDED, RING_TIMEOUT
 from .twiml import DialQueue
 from .validators import E164

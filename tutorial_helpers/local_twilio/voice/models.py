@@ -4,11 +4,11 @@ import re
 import secrets
 from typing import Any
 
-from ..clock import Clock
-from ..exceptions import Duplicate, InUse, InvalidParameter, NotFound
-from ..limits import QUEUE_MAX_SIZE
-from ..taskrouter.state import Row, State, new_sid
-from ..timers import Timers
+from ..core.clock import Clock
+from ..core.exceptions import Duplicate, InUse, InvalidParameter, NotFound
+from ..core.limits import QUEUE_MAX_SIZE
+from ..core.state import Row, State, new_sid
+from ..core.timers import Timers
 from .calls import CallsMixin
 from .instructions import InstructionsMixin
 from .validators import E164, valid_method, valid_url

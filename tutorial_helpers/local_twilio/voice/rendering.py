@@ -1,6 +1,5 @@
 """The 2010-04-01 API's JSON: RFC 2822 dates, `uri` paths ending in .json, and its own list envelope."""
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -9,9 +8,9 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
-from ..limits import PAGE, PAGE_SIZE, check_offset
-from ..params import param_int
-from ..taskrouter.state import Row
+from ..core.http import param_int, reply
+from ..core.limits import PAGE, PAGE_SIZE, check_offset
+from ..core.state import Row
 
 API = "/2010-04-01"
 
@@ -133,10 +132,6 @@ def render_key(row: Row, with_secret: bool = False) -> dict[str, Any]:
     if with_secret:
         body["secret"] = row["_secret"]
     return body
-
-
-def reply(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
 def page(rows: Iterable[Row], key: str, render: Callable[[Row], dict]) -> Response:

@@ -17,9 +17,9 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
-from ..store import Store
-from ..taskrouter.state import Row
-from ..webhooks import Unreachable, send
+from ..core.state import Row
+from ..core.store import Store
+from ..core.webhooks import Unreachable, send
 
 log = logging.getLogger(__name__)
 

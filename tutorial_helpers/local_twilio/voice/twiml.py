@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from ..limits import TASK_TIMEOUT
+from ..core.limits import TASK_TIMEOUT
 
 MAX_TASK_ATTRIBUTES = 1024  # Enqueue's <Task> body (Twilio's Enqueue widget documents this limit)
 FINISH_KEYS = set("0123456789#*")

@@ -5,8 +5,8 @@ Webhook URLs follow the one rule every API of the local server uses (`..validato
 
 import re
 
-from ..exceptions import InvalidParameter
-from ..validators import valid_url
+from ..core.exceptions import InvalidParameter
+from ..core.validators import valid_url
 
 __all__ = ["E164", "METHODS", "valid_method", "valid_url"]
 

@@ -23,12 +23,12 @@ triggered it, never by polling; callbacks and timers start after commit.
 | a workflow's configuration, parsed and cached; ReEvaluateTasks | workflows.py |
 | every event and its data; EventsFilter; alerts for callback problems | events.py |
 | lookups, ETags, stamps, scheduling on the one clock, validators | base.py |
-| what a webhook URL may be (shared with the voice side) | ../../validators.py |
+| what a webhook URL may be (shared with the voice side) | ../../core/validators.py |
 """
 
-from ...clock import Clock
-from ...store import Store
-from ...timers import Timers
+from ...core.clock import Clock
+from ...core.store import Store
+from ...core.timers import Timers
 from .base import BackendBase, etag, json_object, resource_path
 from .events import EventsMixin
 from .matching import Matching

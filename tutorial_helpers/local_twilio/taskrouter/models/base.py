@@ -1,6 +1,6 @@
 """What every resource module shares: the state it works on, lookups, stamps, ETags, timers, validators.
 
-The webhook URL rule is not here: the voice side shares it (`local_twilio/validators.py`).
+The webhook URL rule is not here: the voice side shares it (`local_twilio/core/validators.py`).
 
 `BackendBase` declares the shared state with its types; the resource modules
 are mixins over it, and `Backend` (models/__init__.py) composes them. Every
@@ -12,12 +12,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ...clock import Clock, iso
-from ...exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
-from ...store import Store
-from ...timers import Timers
+from ...core.clock import Clock, iso
+from ...core.exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
+from ...core.state import Row, State
+from ...core.store import Store
+from ...core.timers import Timers
 from ..expressions import ExpressionError, compile_expression
-from ..state import Row, State
+from ..indexes import RoutingIndexes
 
 MAX_ATTRIBUTES_CHARS = 4096
 MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits
@@ -33,6 +34,7 @@ class BackendBase:
     """The shared state of one local TaskRouter, and the helpers every resource module uses."""
 
     state: State
+    indexes: RoutingIndexes
     clock: Clock
     timers: Timers
     accounts: dict[str, str]
@@ -46,7 +48,8 @@ class BackendBase:
     eventbridge: Any
 
     def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
-        self.state = State(store)
+        self.indexes = RoutingIndexes()
+        self.state = State(store, [self.indexes])
         self.clock = clock
         self.timers = timers
         self.accounts = accounts

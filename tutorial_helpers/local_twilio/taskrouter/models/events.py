@@ -8,10 +8,10 @@ through) is sent after commit. Events live only in SQLite (state.append_event).
 import logging
 from typing import Any
 
-from ...clock import iso
-from ...exceptions import NotFound
-from ...store import EventSelection
-from ..state import Row, new_sid
+from ...core.clock import iso
+from ...core.exceptions import NotFound
+from ...core.state import Row, new_sid
+from ...core.store import EventSelection
 from .base import (
     BackendBase,
     resource_path,

@@ -13,10 +13,10 @@ import heapq
 from collections.abc import Iterator
 from typing import Any
 
-from ...clock import iso
+from ...core.clock import iso
+from ...core.state import Row
 from ..expressions import compile_expression
 from ..routing import Target, sort_key_for
-from ..state import Row
 from .base import BackendBase
 
 
@@ -32,14 +32,14 @@ class Matching(BackendBase):
     def channel_usage(self, worker: Row, channel_sid: str) -> int:
         return sum(
             1
-            for res in self.state.active_res_by_worker.get(worker["sid"], {}).values()
+            for res in self.indexes.active_res_by_worker.get(worker["sid"], {}).values()
             if self.state.rows[res["task_sid"]]["task_channel_sid"] == channel_sid
         )
 
     def _pending_reservations_of(self, worker: Row) -> list[Row]:
         return [
             r
-            for r in self.state.active_res_by_worker.get(worker["sid"], {}).values()
+            for r in self.indexes.active_res_by_worker.get(worker["sid"], {}).values()
             if r["reservation_status"] == "pending"
         ]
 
@@ -50,7 +50,7 @@ class Matching(BackendBase):
         if not ws["multi_task_enabled"]:
             # Single-tasking: one task at a time, until it is completed (Twilio's description of
             # MultiTaskEnabled): any pending, accepted or wrapping reservation blocks new offers.
-            return not self.state.active_res_by_worker.get(worker["sid"])
+            return not self.indexes.active_res_by_worker.get(worker["sid"])
         for wc in self.state.of(worker["sid"], "worker_channel").values():
             if wc["task_channel_sid"] == task["task_channel_sid"]:
                 if not wc["available"]:
@@ -182,7 +182,7 @@ class Matching(BackendBase):
         Lazy, since callers usually stop at the first eligible worker; they must not change
         worker activities while iterating."""
         rows = self.state.rows
-        for key in self.state.idle_workers.get(ws["sid"], ()):
+        for key in self.indexes.idle_workers.get(ws["sid"], ()):
             yield rows[key[-1]]
 
     def _available_count(self, ws: Row, task: Row, target: Target) -> int:
@@ -196,7 +196,7 @@ class Matching(BackendBase):
             return
         target = self._target(task)
         queue = self.state.rows[target.queue_sid]
-        offered = {r["worker_sid"] for r in self.state.pending_res_by_task.get(task["sid"], {}).values()}
+        offered = {r["worker_sid"] for r in self.indexes.pending_res_by_task.get(task["sid"], {}).values()}
         room = queue["max_reserved_workers"] - len(offered)
         if room <= 0 or not self.members(queue):
             return
@@ -222,7 +222,7 @@ class Matching(BackendBase):
         if not self._can_take(ws, worker, task):
             return False
         target = self._target(task)
-        pending = self.state.pending_res_by_task.get(task["sid"], {})
+        pending = self.indexes.pending_res_by_task.get(task["sid"], {})
         if len(pending) >= self.state.rows[target.queue_sid]["max_reserved_workers"]:
             return False
         if any(r["worker_sid"] == worker["sid"] for r in pending.values()):
@@ -235,20 +235,20 @@ class Matching(BackendBase):
             # LIFO is rare: order the queue's open tasks on demand, newest first. Twilio's LIFO
             # "does not consider the Task priority".
             tasks = sorted(
-                self.state.open_tasks_by_queue.get(queue["sid"], {}).values(),
+                self.indexes.open_tasks_by_queue.get(queue["sid"], {}).values(),
                 key=lambda t: (-_start(t), -t["_seq"]),
             )
             return next((t for t in tasks if self._can_offer(ws, t, worker)), None)
-        heap = self.state.queue_heaps.get(queue["sid"])
+        heap = self.indexes.queue_heaps.get(queue["sid"])
         if not heap:
             return None
         skipped, found = [], None
         while heap:
             entry = heap[0]
-            if not self.state.heap_entry_is_live(queue["sid"], entry):
-                self.state.drop_heap_entry(queue["sid"], entry)
+            if not self.indexes.heap_entry_is_live(queue["sid"], entry):
+                self.indexes.drop_heap_entry(queue["sid"], entry)
                 continue
-            task = self.state.open_tasks_by_queue[queue["sid"]][entry[-1]]
+            task = self.indexes.open_tasks_by_queue[queue["sid"]][entry[-1]]
             if self._can_offer(ws, task, worker):
                 found = task
                 break
@@ -281,7 +281,7 @@ class Matching(BackendBase):
             self._reserve(ws, best, worker, self.state.rows[self._target(best).queue_sid])
 
     def _offer_queue(self, ws: Row, queue: Row) -> None:
-        for task in list(self.state.open_tasks_by_queue.get(queue["sid"], {}).values()):
+        for task in list(self.indexes.open_tasks_by_queue.get(queue["sid"], {}).values()):
             self._offer_task(ws, task)
 
 

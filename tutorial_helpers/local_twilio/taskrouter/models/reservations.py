@@ -27,9 +27,9 @@ tells the walkthrough's steps apart by it: they all end with the same `reservati
 
 import logging
 
-from ...exceptions import IllegalTransition, InvalidParameter, NotFound, TwilioError
+from ...core.exceptions import IllegalTransition, InvalidParameter, NotFound, TwilioError
+from ...core.state import Row, new_sid
 from ..instructions import UNKNOWN_INSTRUCTION, Instruction
-from ..state import Row, new_sid
 from .base import (
     MAX_ASSIGNMENT_ATTEMPTS,
     BackendBase,
@@ -104,11 +104,11 @@ class ReservationsMixin(BackendBase):
                     worker_sid: str | None = None) -> Row:
         if task_sid is not None:
             self.child(account_sid, ws_sid, "task", task_sid, "Tasks")
-            res = self.state.res_by_task.get(task_sid, {}).get(sid)
+            res = self.indexes.res_by_task.get(task_sid, {}).get(sid)
             path = f"/Workspaces/{ws_sid}/Tasks/{task_sid}/Reservations/{sid}"
         else:
             self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
-            res = self.state.res_by_worker.get(worker_sid or "", {}).get(sid)
+            res = self.indexes.res_by_worker.get(worker_sid or "", {}).get(sid)
             path = f"/Workspaces/{ws_sid}/Workers/{worker_sid}/Reservations/{sid}"
         if res is None:
             raise NotFound(path)
@@ -118,9 +118,9 @@ class ReservationsMixin(BackendBase):
                      worker_sid: str | None = None) -> list[Row]:
         if task_sid is not None:
             self.child(account_sid, ws_sid, "task", task_sid, "Tasks")
-            return list(self.state.res_by_task.get(task_sid, {}).values())
+            return list(self.indexes.res_by_task.get(task_sid, {}).values())
         self.child(account_sid, ws_sid, "worker", worker_sid or "", "Workers")
-        return list(self.state.res_by_worker.get(worker_sid or "", {}).values())
+        return list(self.indexes.res_by_worker.get(worker_sid or "", {}).values())
 
     def update_reservation(
         self,
@@ -202,7 +202,7 @@ class ReservationsMixin(BackendBase):
         data = self.reservation_data(task, worker, res)
         self._event(ws, "reservation.accepted", res,
                     f"Reservation {res['sid']} accepted by Worker {worker['friendly_name']}", data)
-        for other in list(self.state.pending_res_by_task.get(task["sid"], {}).values()):
+        for other in list(self.indexes.pending_res_by_task.get(task["sid"], {}).values()):
             self._end_reservation(ws, other, "rescinded", "reservation.rescinded")
         target_activity = activity
         if target_activity is None and not ws["multi_task_enabled"] and queue["assignment_activity_sid"]:
@@ -259,7 +259,7 @@ class ReservationsMixin(BackendBase):
 
     def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None:
         if task["assignment_status"] == "reserved":
-            if not self.state.pending_res_by_task.get(task["sid"]):
+            if not self.indexes.pending_res_by_task.get(task["sid"]):
                 self._bump(task, assignment_status="pending")
         if task["assignment_status"] in ("pending", "reserved"):
             if task.get("_attempts", 0) >= MAX_ASSIGNMENT_ATTEMPTS:
@@ -272,7 +272,7 @@ class ReservationsMixin(BackendBase):
             self._offer_worker(worker)
 
     def _set_accepted_reservation(self, ws: Row, task: Row, status: str, event: str) -> None:
-        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+        for res in list(self.indexes.res_by_task.get(task["sid"], {}).values()):
             if res["reservation_status"] in ("accepted", "wrapping"):
                 self._bump(res, reservation_status=status)
                 worker = self.state.rows.get(res["worker_sid"])

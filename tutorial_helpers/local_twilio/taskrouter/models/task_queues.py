@@ -7,9 +7,9 @@ workflow routes to cannot be deleted.
 
 from typing import Any
 
-from ...exceptions import InUse, InvalidParameter, LimitExceeded
-from ...limits import MAX_RESERVED_WORKERS
-from ..state import Row, new_sid
+from ...core.exceptions import InUse, InvalidParameter, LimitExceeded
+from ...core.limits import MAX_RESERVED_WORKERS
+from ...core.state import Row, new_sid
 from .base import (
     MAX_TASK_QUEUES,
     BackendBase,

@@ -10,10 +10,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ...clock import iso
-from ...exceptions import IllegalTransition, InvalidParameter
-from ...limits import PRIORITY, TASK_TIMEOUT
-from ..state import Row, new_sid
+from ...core.clock import iso
+from ...core.exceptions import IllegalTransition, InvalidParameter
+from ...core.limits import PRIORITY, TASK_TIMEOUT
+from ...core.state import Row, new_sid
 from ..statuses import TASK_STATUSES
 from .base import (
     TERMINAL_TASK_RETENTION,
@@ -193,7 +193,7 @@ class TasksMixin(BackendBase):
     def _cancel_task(self, ws: Row, task: Row, reason: str) -> None:
         self._bump(task, assignment_status="canceled", reason=reason)
         self._finish(ws, task)
-        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+        for res in list(self.indexes.res_by_task.get(task["sid"], {}).values()):
             if res["reservation_status"] == "pending":
                 self._end_reservation(ws, res, "canceled", "reservation.canceled")
         self._event(ws, "task.canceled", task, f"Task canceled: {reason}", self.task_data(task))
@@ -207,7 +207,7 @@ class TasksMixin(BackendBase):
 
     def _drop_task(self, ws: Row, task: Row) -> None:
         freed = []
-        for res in list(self.state.res_by_task.get(task["sid"], {}).values()):
+        for res in list(self.indexes.res_by_task.get(task["sid"], {}).values()):
             if res["reservation_status"] == "pending":
                 # No offers yet: the task being deleted is still there and would be offered again.
                 self._end_reservation(ws, res, "canceled", "reservation.canceled", reoffer=False)

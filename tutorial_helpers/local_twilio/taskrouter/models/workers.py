@@ -7,10 +7,10 @@ A worker who becomes available is offered work at once (matching.py).
 
 from typing import Any
 
-from ...clock import iso
-from ...exceptions import IllegalTransition, InUse, LimitExceeded, NotFound
-from ...limits import CAPACITY
-from ..state import Row, new_sid
+from ...core.clock import iso
+from ...core.exceptions import IllegalTransition, InUse, LimitExceeded, NotFound
+from ...core.limits import CAPACITY
+from ...core.state import Row, new_sid
 from .base import (
     MAX_WORKERS,
     BackendBase,
@@ -170,7 +170,7 @@ class WorkersMixin(BackendBase):
             ws = self.state.rows[ws_sid]
             busy = [
                 r
-                for r in self.state.res_by_worker.get(sid, {}).values()
+                for r in self.indexes.res_by_worker.get(sid, {}).values()
                 if r["reservation_status"] in ("accepted", "wrapping")
                 and self.state.rows[r["task_sid"]]["assignment_status"] in ("assigned", "wrapping")
             ]

@@ -6,11 +6,11 @@ workflow with unfinished tasks cannot be deleted.
 
 from typing import Any
 
-from ...exceptions import InUse, InvalidParameter
-from ...limits import RESERVATION_TIMEOUT
-from ...validators import valid_url
+from ...core.exceptions import InUse, InvalidParameter
+from ...core.limits import RESERVATION_TIMEOUT
+from ...core.state import Row, new_sid
+from ...core.validators import valid_url
 from ..routing import WorkflowConfig, parse_configuration
-from ..state import Row, new_sid
 from .base import (
     BackendBase,
     valid_friendly_name,

@@ -9,9 +9,9 @@ Deleting an Activity or a TaskChannel that something still uses is refused.
 import json
 from typing import Any
 
-from ...exceptions import Duplicate, InUse, InvalidParameter, Unauthenticated
-from ...validators import valid_url
-from ..state import Row, new_sid
+from ...core.exceptions import Duplicate, InUse, InvalidParameter, Unauthenticated
+from ...core.state import Row, new_sid
+from ...core.validators import valid_url
 from .base import (
     BackendBase,
     valid_friendly_name,

@@ -8,7 +8,7 @@ reservation accepted in the window counts even when its task was created before 
 from dataclasses import dataclass
 from typing import Any
 
-from ...clock import iso
+from ...core.clock import iso
 from ..models import Backend
 
 DEFAULT_MINUTES = 15  # Twilio's default window: "The default is 15 minutes."

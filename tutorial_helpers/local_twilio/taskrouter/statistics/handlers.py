@@ -4,12 +4,12 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from ...exceptions import InvalidParameter
-from ...limits import FIRST_DATE, MINUTES, SPLIT_BY_WAIT_TIME
-from ...params import integer, param, param_date, param_int
+from ...core.exceptions import InvalidParameter
+from ...core.http import integer, param, param_date, param_int, reply
+from ...core.limits import FIRST_DATE, MINUTES, SPLIT_BY_WAIT_TIME
+from ...core.state import Row
 from ..models import Backend
-from ..rendering import account, base_url, page, reply
-from ..state import Row
+from ..rendering import account, base_url, page
 from . import cumulative, realtime
 from .cumulative import DEFAULT_MINUTES, Window
 

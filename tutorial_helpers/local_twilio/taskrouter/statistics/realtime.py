@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from ...core.state import Row
 from ..models import Backend
-from ..state import Row
 
 LIVE_STATUSES = ("pending", "reserved", "assigned", "wrapping")  # the statuses Twilio's example counts
 WAITING = ("pending", "reserved")  # a task waits until it is accepted

@@ -8,19 +8,29 @@ half-written. Work that must happen only after the commit (callbacks, timers)
 is queued with `after_commit`.
 """
 
-import bisect
-import heapq
 import itertools
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
-from ..store import Store
-from .statuses import ACTIVE_RESERVATION, OPEN_TASK
+from .store import Store
 
 Row = dict
+
+
+class Index(Protocol):
+    """A service's own index over the rows (TaskRouter's routing indexes), kept right by the State: a row is
+    added when it is loaded, inserted or restored by a rollback, removed when deleted or rolled back, and
+    removed then added again around each update."""
+
+    def add(self, row: Row) -> None: ...
+    def remove(self, row: Row) -> None: ...
+    def add_status(self, row: Row) -> None: ...
+    def remove_status(self, row: Row) -> None: ...
+    def ordered(self, row: Row) -> list[dict[str, Row]]: ...
 
 # Row kinds whose parent in the index is not the workspace.
 _PARENT_FIELD = {"worker_channel": "worker_sid"}
@@ -44,21 +54,13 @@ class UnitOfWork:
 
 
 class State:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, indexes: Iterable[Index] = ()):
         self.store = store
         self.lock = threading.RLock()
         self.rows: dict[str, Row] = {}
         # (workspace or parent sid, kind) -> {sid: row}, in creation order.
         self.children: dict[tuple[str, str], dict[str, Row]] = defaultdict(dict)
-        self.res_by_task: dict[str, dict[str, Row]] = defaultdict(dict)
-        self.res_by_worker: dict[str, dict[str, Row]] = defaultdict(dict)
-        # Routing indexes, so that matching never scans every task or worker (see _index_status).
-        self.pending_res_by_task: dict[str, dict[str, Row]] = defaultdict(dict)
-        self.active_res_by_worker: dict[str, dict[str, Row]] = defaultdict(dict)
-        self.open_tasks_by_queue: dict[str, dict[str, Row]] = defaultdict(dict)
-        self.idle_workers: dict[str, list[tuple]] = defaultdict(list)
-        self.queue_heaps: dict[str, list[tuple]] = defaultdict(list)
-        self._heap_keys: dict[str, tuple] = {}
+        self.indexes = tuple(indexes)  # given before the rows load, so they see every row
         self._seq = itertools.count(1)
         self._uow: UnitOfWork | None = None
         last = 0
@@ -78,79 +80,13 @@ class State:
 
     def _index(self, row: Row) -> None:
         self.children[(self._parent(row), row["_kind"])][row["sid"]] = row
-        if row["_kind"] == "reservation":
-            self.res_by_task[row["task_sid"]][row["sid"]] = row
-            self.res_by_worker[row["worker_sid"]][row["sid"]] = row
-        self._index_status(row)
+        for index in self.indexes:
+            index.add(row)
 
     def _unindex(self, row: Row) -> None:
         self.children[(self._parent(row), row["_kind"])].pop(row["sid"], None)
-        if row["_kind"] == "reservation":
-            self.res_by_task[row["task_sid"]].pop(row["sid"], None)
-            self.res_by_worker[row["worker_sid"]].pop(row["sid"], None)
-        self._unindex_status(row)
-
-    # Status indexes are pure functions of a row's fields, so `update` keeps them right by
-    # unindexing before a change and indexing after it, and a rollback by re-indexing.
-
-    @staticmethod
-    def idle_key(worker: Row) -> tuple:
-        """Longest idle first: the order a worker became available in."""
-        return (worker["_status_changed_ts"], worker["_seq"], worker["sid"])
-
-    @staticmethod
-    def heap_key(task: Row) -> tuple:
-        """A FIFO queue's order: higher priority first, then the oldest task (Twilio orders by the task's
-        age, its VirtualStartTime when one was given, not by when it entered this queue)."""
-        return (-task["priority"], task.get("_start_ts") or task["_created_ts"], task["_seq"], task["sid"])
-
-    def _index_status(self, row: Row) -> None:
-        kind, sid = row["_kind"], row["sid"]
-        if kind == "reservation":
-            status = row["reservation_status"]
-            if status == "pending":
-                self.pending_res_by_task[row["task_sid"]][sid] = row
-            if status in ACTIVE_RESERVATION:
-                self.active_res_by_worker[row["worker_sid"]][sid] = row
-        elif kind == "worker":
-            if row["available"]:
-                bisect.insort(self.idle_workers[row["workspace_sid"]], self.idle_key(row))
-        elif kind == "task":
-            queue = row.get("task_queue_sid")
-            if queue and row["assignment_status"] in OPEN_TASK and row.get("_filter") is not None:
-                self.open_tasks_by_queue[queue][sid] = row
-                key = (queue, self.heap_key(row))
-                if self._heap_keys.get(sid) != key:
-                    # Heaps are cleaned lazily: stale entries are dropped when they reach the top.
-                    self._heap_keys[sid] = key
-                    heapq.heappush(self.queue_heaps[queue], key[1])
-
-    def _unindex_status(self, row: Row) -> None:
-        kind, sid = row["_kind"], row["sid"]
-        if kind == "reservation":
-            self.pending_res_by_task[row["task_sid"]].pop(sid, None)
-            self.active_res_by_worker[row["worker_sid"]].pop(sid, None)
-        elif kind == "worker":
-            if row["available"]:
-                idle = self.idle_workers[row["workspace_sid"]]
-                key = self.idle_key(row)
-                at = bisect.bisect_left(idle, key)
-                if at < len(idle) and idle[at] == key:
-                    del idle[at]
-        elif kind == "task":
-            queue = row.get("task_queue_sid")
-            if queue:
-                self.open_tasks_by_queue[queue].pop(sid, None)
-
-    def heap_entry_is_live(self, queue_sid: str, entry: tuple) -> bool:
-        task = self.open_tasks_by_queue.get(queue_sid, {}).get(entry[-1])
-        return task is not None and self.heap_key(task) == entry
-
-    def drop_heap_entry(self, queue_sid: str, entry: tuple) -> None:
-        """Forget a stale entry at the top of a queue's heap."""
-        heapq.heappop(self.queue_heaps[queue_sid])
-        if self._heap_keys.get(entry[-1]) == (queue_sid, entry):
-            del self._heap_keys[entry[-1]]
+        for index in self.indexes:
+            index.remove(row)
 
     def of(self, parent_sid: str, kind: str) -> dict[str, Row]:
         return self.children.get((parent_sid, kind), {})
@@ -232,8 +168,8 @@ class State:
                 self.rows[sid] = original
                 self._index(original)
                 indexes = [self.children[(self._parent(original), original["_kind"])]]
-                if original["_kind"] == "reservation":
-                    indexes += [self.res_by_task[original["task_sid"]], self.res_by_worker[original["worker_sid"]]]
+                for index in self.indexes:
+                    indexes += index.ordered(original)
                 touched.update((id(index), index) for index in indexes)
         # Re-indexing appends; lists are in creation order, so put restored rows back in place.
         for index in touched.values():
@@ -277,9 +213,11 @@ class State:
     def update(self, row: Row, **changes: object) -> Row:
         """Change fields of a row; values must be replaced, never mutated in place."""
         self._journal(row)
-        self._unindex_status(row)
+        for index in self.indexes:
+            index.remove_status(row)
         row.update(changes)
-        self._index_status(row)
+        for index in self.indexes:
+            index.add_status(row)
         return row
 
     def delete(self, row: Row) -> None:

@@ -1,12 +1,15 @@
-"""Reading a request's parameters the way Twilio's APIs take them: form fields on writes, query on reads.
+"""The HTTP both APIs share: reading a request's parameters the way Twilio takes them (form fields on writes,
+query on reads) and answering with JSON.
 
-Shared by every service of the local server, and the one place that turns a parameter into a number or a
-date: each within its range (limits.py), so a bad or out-of-range value is a 400 that names the parameter.
+The one place that turns a parameter into a number or a date: each within its range (limits.py), so a bad or
+out-of-range value is a 400 that names the parameter.
 """
 
+import json
 import re
+from typing import Any
 
-from flask import request
+from flask import Response, request
 
 from .clock import parse_iso
 from .exceptions import InvalidParameter
@@ -68,3 +71,12 @@ def param_date(name: str) -> float | None:
             break
         return ts
     raise InvalidParameter(f"{name} must be an ISO 8601 date like 2024-05-14T10:50:02Z, got {value[:60]!r}")
+
+
+def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer, as both of Twilio's APIs give them."""
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status=204)
