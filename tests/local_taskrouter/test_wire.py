@@ -16,7 +16,9 @@ import requests
 from taskrouter_support import Http
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
-from tutorial_helpers.local_twilio.taskrouter.urls import UNAUTHENTICATED, URLS
+from tutorial_helpers.local_twilio.local_api.urls import UNAUTHENTICATED
+from tutorial_helpers.local_twilio.local_api.urls import URLS as LOCAL_URLS
+from tutorial_helpers.local_twilio.taskrouter.urls import URLS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_PATH = ROOT / "tests" / "contracts" / "taskrouter_v1.json"
@@ -359,7 +361,8 @@ def test_unauthenticated_is_401_20003(http, what, auth, method, path):
     assert "Nope" not in [w["friendly_name"] for w in http.ok("GET", "/v1/Workspaces")["workspaces"]]
 
 
-ROUTES = [(rule, method) for rule, methods, _handler in URLS for method in methods if rule not in UNAUTHENTICATED]
+ROUTES = [(rule, method) for rule, methods, _handler in URLS + LOCAL_URLS for method in methods
+          if rule not in UNAUTHENTICATED]
 
 
 @pytest.mark.parametrize(("rule", "method"), ROUTES, ids=[f"{m} {r}" for r, m in ROUTES])

@@ -34,9 +34,10 @@ from .core.store import Store
 from .core.timers import Timers
 from .defaults import DEFAULT_HOST, default_credentials
 from .instance import health_facts
+from .local_api import urls as local_api_urls
 from .taskrouter.callbacks import Dispatcher
 from .taskrouter.models import Backend
-from .taskrouter.urls import UNAUTHENTICATED, URLS
+from .taskrouter.urls import URLS
 from .voice.models import DEFAULT_PHONE_NUMBERS, VoiceBackend
 from .voice.urls import URLS as VOICE_URLS
 
@@ -89,12 +90,13 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Ac
     the facilitator's /_local/Accounts and board (/_local/Board) when `accounts` is."""
     app = _App("local_twilio")
     app.config["BACKEND"] = backend
-    tables = [("taskrouter", URLS)]
+    app.config["CLOCK_CONTROL"] = backend  # one clock for every service; TaskRouter's backend keeps its offset
+    tables = [("local", local_api_urls.URLS), ("taskrouter", URLS)]
     if voice is not None:
         app.config["VOICE"] = voice
         tables.append(("voice", VOICE_URLS))
         # Worker tokens are signed with the voice side's API keys; EventBridge checks them itself.
-        app.config["HUB"] = eventbridge.install(app, backend, voice.key_secret)
+        app.config["HUB"] = backend.eventbridge = eventbridge.install(app, backend, voice.key_secret)
     if accounts is not None:
         app.config["ACCOUNTS"] = accounts
         tables.append(("accounts", ACCOUNT_URLS))
@@ -109,7 +111,7 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Ac
 
     @app.before_request
     def authenticate() -> Response | None:
-        if request.path in UNAUTHENTICATED or request.path == eventbridge.routes.PATH:
+        if request.path in local_api_urls.UNAUTHENTICATED or request.path == eventbridge.routes.PATH:
             return None
         if accounts is not None and request.path == board_urls.PAGE:
             return None  # the board's page checks the facilitator's token itself, and refuses in HTML
@@ -232,6 +234,9 @@ class LocalTaskRouter:
         self.dispatcher = Dispatcher(self.backend)
         self.voice = VoiceBackend(self.backend.state, self.clock, self.timers, self._accounts, self.backend,
                                   self.phone_numbers)
+        # The seams between services, here and nowhere else (core/ports.py).
+        self.backend.on_assignment = self.dispatcher.assignment
+        self.backend.on_event = self.dispatcher.event
         self.backend.voice = self.voice
         try:
             # The created accounts join self._accounts (the dict both backends hold) before anything is sent.

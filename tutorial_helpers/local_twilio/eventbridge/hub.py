@@ -46,7 +46,6 @@ class Hub:
         self._lock = threading.Lock()
         self._by_worker: dict[str, list[Connection]] = {}
         self._by_workspace: dict[str, list[Connection]] = {}
-        backend.eventbridge = self
 
     # ------------------------------------------------------------------ sockets
 

@@ -115,8 +115,6 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._closed = False
         self._outstanding: set[Future] = set()
-        backend.on_assignment = self.assignment
-        backend.on_event = self.event
 
     def _pool(self, ws_sid: str, purpose: str) -> ThreadPoolExecutor | None:
         with self._lock:

@@ -3,9 +3,8 @@
 from flask import Response, current_app, request
 
 from ..core.exceptions import InvalidParameter
-from ..core.http import no_content, param, param_bool, param_date, param_int, reply
+from ..core.http import no_content, param, param_bool, param_date, param_int
 from ..core.limits import (
-    ADVANCE_SECONDS,
     CAPACITY,
     MAX_RESERVED_WORKERS,
     MINUTES,
@@ -503,33 +502,11 @@ def fetch_event(ws: str, sid: str) -> Response:
 
 # ---------------------------------------------------------------------------- local control
 
-def get_clock() -> Response:
-    b = backend()
-    return reply({"now": b.now(), "offset": b.clock.offset})
-
-
-def advance_clock() -> Response:
-    seconds = param_int("AdvanceSeconds", ADVANCE_SECONDS)
-    if seconds is None:
-        raise InvalidParameter("AdvanceSeconds is required")
-    b = backend()
-    b.advance_clock(seconds)
-    return reply({"now": b.now(), "offset": b.clock.offset})
-
-
 def list_alerts() -> Response:
     b = backend()
     ws = param("WorkspaceSid")
     rows = b.alerts(account(), ws)
     return page(b, rows, "alerts")
-
-
-def health() -> Response:
-    # Whose server this is (its data dir's instance id and owner, local_twilio/instance.py), so `ensure` tells its
-    # own from a stranger's; a standalone server (the CLI) also says its pid, so `local-taskrouter --stop` can stop it.
-    config = current_app.config
-    return reply({"status": "ok", "service": "local-taskrouter", **config.get("INSTANCE", {}),
-                  **config.get("PROCESS", {})})
 
 
 __all__ = ["render"]

@@ -1,6 +1,5 @@
 """The route table: URL rule, methods, handler. Nothing else."""
 
-from ..reachability import reachability
 from . import handlers as h
 from .statistics import handlers as st
 
@@ -68,12 +67,7 @@ URLS = [
     (f"{WS}/Workflows/<sid>/CumulativeStatistics", ["GET"], st.workflow_cumulative),
     (f"{WS}/Workflows/<sid>/RealTimeStatistics", ["GET"], st.workflow_realtime),
     (f"{WS}/Events/<sid>", ["GET"], h.fetch_event),
-    # Local control, outside /v1 (documented in docs/local-server.md).
-    ("/_local/health", ["GET"], h.health),
-    ("/_local/Clock", ["GET"], h.get_clock),
-    ("/_local/Clock", ["POST"], h.advance_clock),
+    # TaskRouter's own local control, outside /v1 (documented in docs/local-server.md); the server-wide
+    # /_local routes (health, the clock, reachability) are local_api's.
     ("/_local/Alerts", ["GET"], h.list_alerts),
-    ("/_local/Reachability", ["POST"], reachability),
 ]
-
-UNAUTHENTICATED = {"/_local/health"}

@@ -508,8 +508,8 @@ class CallsMixin:
         if verb.workflow_sid is None:  # a plain named queue: the call waits in it, no Task
             self._join_queue(row, verb, self.queue_named(row["account_sid"], verb.name or ""), None)
             return
-        workflow = self.state.rows.get(verb.workflow_sid)
-        if workflow is None or workflow["_kind"] != "workflow" or workflow["account_sid"] != row["account_sid"]:
+        workflow = self.taskrouter.row("workflow", verb.workflow_sid)
+        if workflow is None or workflow["account_sid"] != row["account_sid"]:
             self._fail(row, 12200, f"<Enqueue workflowSid={verb.workflow_sid}>: no such Workflow on this account")
             return
         spec = verb.task or TaskSpec()
@@ -588,7 +588,7 @@ class CallsMixin:
     def _left_queue(self, row: Row, result: str) -> None:
         """The caller left the queue (hung up, or <Leave>): a Task still waiting is canceled, and the Enqueue's
         action is told. After a <Leave> the action's TwiML (or the verb after <Enqueue>) goes on with the call."""
-        task = self.state.rows.get(row.get("_task_sid") or "")
+        task = self.taskrouter.row("task", row.get("_task_sid") or "")
         if task is not None and task["assignment_status"] in ("pending", "reserved"):
             reason = "The caller hung up" if result == "hangup" else "The caller left the queue"
             self.taskrouter.update_task(task["account_sid"], task["workspace_sid"], task["sid"],

@@ -321,7 +321,8 @@ class InstructionsMixin:
         self._bridge(caller, leg, caller_ends=not conference or purpose["end_conference_on_customer_exit"],
                      worker_ends=not conference or purpose["end_conference_on_exit"])
         if conference:
-            task = self.state.rows[purpose["task_sid"]]
+            task = self.taskrouter.row("task", purpose["task_sid"])
+            assert task is not None, "a bridged conference's task is never deleted while its call goes on"
             attributes = {**json.loads(task["attributes"] or "{}"), "conference": {
                 "sid": purpose["conference_sid"],
                 "participants": {"worker": leg["sid"], "customer": caller["sid"]}}}
@@ -338,11 +339,12 @@ class InstructionsMixin:
 
     def _dial_queue(self, row: Row, verb: DialQueue) -> None:
         """The worker's call takes the queued caller of a pending reservation (error 14215 if it cannot)."""
-        res = self.state.rows.get(verb.reservation_sid or "")
-        if res is None or res["_kind"] != "reservation" or res["account_sid"] != row["account_sid"]:
+        res = self.taskrouter.row("reservation", verb.reservation_sid or "")
+        if res is None or res["account_sid"] != row["account_sid"]:
             self._fail(row, 14215, f"<Dial><Queue reservationSid={verb.reservation_sid}>: no such Reservation")
             return
-        task = self.state.rows[res["task_sid"]]
+        task = self.taskrouter.row("task", res["task_sid"])
+        assert task is not None, "a reservation's task outlives it"
         caller = self._queued_caller(task)
         if res["reservation_status"] != "pending" and not (
                 res["reservation_status"] == "accepted" and row.get("_res_sid") == res["sid"]):
@@ -461,8 +463,8 @@ class InstructionsMixin:
 
     def _call_view(self, leg: Row) -> dict[str, Any]:
         purpose = leg["_purpose"]
-        task = self.state.rows.get(purpose.get("task_sid") or "")
-        res = self.state.rows.get(purpose.get("reservation_sid") or "")
+        task = self.taskrouter.row("task", purpose.get("task_sid") or "")
+        res = self.taskrouter.row("reservation", purpose.get("reservation_sid") or "")
         caller = self.state.rows.get(purpose.get("caller_sid") or leg.get("_bridged_with") or "")
         return {
             "call_sid": leg["sid"], "status": leg["status"], "from": leg["from"], "to": leg["to"],

@@ -2,11 +2,11 @@
 
 import re
 import secrets
-from typing import Any
 
 from ..core.clock import Clock
 from ..core.exceptions import Duplicate, InUse, InvalidParameter, NotFound
 from ..core.limits import QUEUE_MAX_SIZE
+from ..core.ports import TaskRouterPort
 from ..core.state import Row, State, new_sid
 from ..core.timers import Timers
 from .calls import CallsMixin
@@ -29,7 +29,7 @@ class VoiceBackend(InstructionsMixin, CallsMixin):
     """IncomingPhoneNumbers, Keys, Queues and Calls of every account, and the voice instructions TaskRouter gives."""
 
     def __init__(self, state: State, clock: Clock, timers: Timers, accounts: dict[str, str],
-                 taskrouter: Any, phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS):
+                 taskrouter: TaskRouterPort, phone_numbers: tuple[str, ...] = DEFAULT_PHONE_NUMBERS):
         self.state = state
         self.taskrouter = taskrouter  # the TaskRouter Backend, for <Enqueue workflowSid>
         self.clock = clock

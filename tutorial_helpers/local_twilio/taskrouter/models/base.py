@@ -14,6 +14,7 @@ from typing import Any
 
 from ...core.clock import Clock, iso
 from ...core.exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
+from ...core.ports import EventBridgePort, VoicePort
 from ...core.state import Row, State
 from ...core.store import Store
 from ...core.timers import Timers
@@ -38,14 +39,15 @@ class BackendBase:
     clock: Clock
     timers: Timers
     accounts: dict[str, str]
-    # Set by the server: dispatcher.assignment(workflow, reservation, params, outbox_id) /
-    # .event(workspace, event, outbox_id); the outbox id is marked done once the callback is settled.
+    # The seams, wired by server.py only (core/ports.py): the callback dispatcher's assignment(workflow,
+    # reservation, params, outbox_id) and event(workspace, event, outbox_id), the outbox id marked done once the
+    # callback is settled; the voice side, which carries out dequeue, call, redirect and conference; EventBridge's
+    # hub, which pushes each event to the worker pages it concerns. Without them (the app factory's own tests)
+    # callbacks are not sent, voice instructions are refused and no page is told.
     on_assignment: Callable[[Row, Row, dict, int | None], None]
     on_event: Callable[[Row, Row, int | None], None]
-    # Set by the server: the voice side, which carries out dequeue, call, redirect and conference.
-    voice: Any
-    # Set by the server: EventBridge's hub, which pushes each event to the worker pages it concerns.
-    eventbridge: Any
+    voice: VoicePort | None
+    eventbridge: EventBridgePort | None
 
     def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
         self.indexes = RoutingIndexes()
@@ -60,6 +62,15 @@ class BackendBase:
 
     def now(self) -> float:
         return self.clock.now()
+
+    @property
+    def clock_offset(self) -> float:
+        return self.clock.offset
+
+    def row(self, kind: str, sid: str) -> Row | None:
+        """A resource by SID if it is of that kind (TaskRouterPort: how the voice side reads TaskRouter's rows)."""
+        found = self.state.rows.get(sid)
+        return found if found is not None and found["_kind"] == kind else None
 
     def _stamp(self) -> dict:
         now = iso(self.now())

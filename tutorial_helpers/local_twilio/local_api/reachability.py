@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from flask import Response
 
-from .core.exceptions import InvalidParameter
-from .core.http import param, reply
-from .core.validators import valid_url
+from ..core.exceptions import InvalidParameter
+from ..core.http import param, reply
+from ..core.validators import valid_url
 
 TIMEOUT_SECONDS = 3.0  # well under a callback's 5 s: a test, not a wait
 
