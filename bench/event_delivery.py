@@ -16,7 +16,7 @@ from simple_websocket import ConnectionClosed
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import TaskRouterGrant
 
-from tutorial_helpers.local_twilio.client import make_client
+from tutorial_helpers.local_twilio.sdk_client import make_local_client
 from tutorial_helpers.socket_client import connect
 from tutorial_helpers.workspace import build_quickstart
 
@@ -96,7 +96,7 @@ def run(ctx: Context) -> Table:
     deadlines: list[Deadline] = []
     b_rounds = 0
     with ctx.server("event-delivery") as server:
-        client = make_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
+        client = make_local_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
         qs = build_quickstart(client)  # no assignment callback: a reservation stays pending until the task ends
         ws = client.taskrouter.v1.workspaces(qs.workspace_sid)
         alice = ws.workers(qs.workers["Alice"])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import requests
 
-from tutorial_helpers.local_twilio import make_client
+from tutorial_helpers.local_twilio import make_local_client
 
 from .api import Api, Workspace
 from .harness import ACCOUNT_SID, AUTH_TOKEN, Context, Deadline, Summary, Table, ms, ratio
@@ -28,7 +28,7 @@ def run(ctx: Context) -> Table:
         task = ws.create_task("es")["sid"]  # stays pending: Alice is Offline
         bob = ws.workers["Bob"]
         plain = requests.Session()
-        sdk = make_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN).taskrouter.v1.workspaces(ws.sid)
+        sdk = make_local_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN).taskrouter.v1.workspaces(ws.sid)
         attributes = [json.dumps({"languages": ["en"], "n": i}) for i in range(2)]
         calls: list[tuple[str, Callable[[int], object]]] = [
             ("bare Flask hello (helper process)", lambda i: plain.get(ctx.helper.hello_url, timeout=10)),

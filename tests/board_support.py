@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 from polling import wait_until
 
-from tutorial_helpers.local_twilio import make_client
+from tutorial_helpers.local_twilio import make_local_client
 from tutorial_helpers.local_twilio.accounts import facilitator_token
 from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart
 
@@ -61,7 +61,7 @@ class Attendee:
 
     @property
     def client(self):
-        return make_client(self.base_url, self.account["sid"], self.account["auth_token"])
+        return make_local_client(self.base_url, self.account["sid"], self.account["auth_token"])
 
     @property
     def workspace(self):

@@ -29,7 +29,7 @@ from tutorial_helpers.callback_host import lan_address
 from tutorial_helpers.callback_server import CallbackPortBusy, CallbackServer, start_callback_server
 from tutorial_helpers.checks import _callback_host_advice, check_environment
 from tutorial_helpers.lab_target import plan
-from tutorial_helpers.local_twilio import DEFAULT_ACCOUNT_SID, make_client
+from tutorial_helpers.local_twilio import DEFAULT_ACCOUNT_SID, make_local_client
 from tutorial_helpers.local_twilio.accounts import facilitator_token
 from tutorial_helpers.settings import Settings, SettingsError, load_settings
 
@@ -419,7 +419,7 @@ def test_an_attendees_callbacks_are_signed_with_their_own_token(room: Room, atte
     write_card(attendee, room.url, account)
     settings = load_settings()
     server = start_callback_server(ok_app(), settings)
-    client = make_client(room.url, account["sid"], account["auth_token"])
+    client = make_local_client(room.url, account["sid"], account["auth_token"])
     ws = client.taskrouter.v1.workspaces.create(friendly_name="Signed", event_callback_url=server.url_for("/events"))
     # worker.created goes to the event callback, signed by the room with this account's token.
     client.taskrouter.v1.workspaces(ws.sid).workers.create(friendly_name="Alice")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from twilio.base.exceptions import TwilioException
 
-from tutorial_helpers.local_twilio import make_client
+from tutorial_helpers.local_twilio import make_local_client
 from tutorial_helpers.local_twilio.accounts import facilitator_token
 from tutorial_helpers.local_twilio.ensure import probe, stop_running
 from tutorial_helpers.local_twilio.instance import is_mine
@@ -87,7 +87,7 @@ def facilitator(tmp_path: Path) -> Iterator[Facilitator]:
 
 
 def workspaces(card: dict[str, str]) -> list:
-    client = make_client(card["LOCAL_TASKROUTER_URL"], card["TWILIO_ACCOUNT_SID"], card["TWILIO_AUTH_TOKEN"])
+    client = make_local_client(card["LOCAL_TASKROUTER_URL"], card["TWILIO_ACCOUNT_SID"], card["TWILIO_AUTH_TOKEN"])
     return client.taskrouter.v1.workspaces.list()
 
 
@@ -132,7 +132,7 @@ def test_rerun_adds_only_the_missing_attendees_and_keeps_the_tokens(facilitator:
 def test_a_lost_card_is_reported_and_reissue_gives_a_new_token(facilitator: Facilitator) -> None:
     facilitator.start("--attendees", "2")
     one, two = facilitator.cards()
-    client = make_client(two["LOCAL_TASKROUTER_URL"], two["TWILIO_ACCOUNT_SID"], two["TWILIO_AUTH_TOKEN"])
+    client = make_local_client(two["LOCAL_TASKROUTER_URL"], two["TWILIO_ACCOUNT_SID"], two["TWILIO_AUTH_TOKEN"])
     client.taskrouter.v1.workspaces.create(friendly_name="Attendee 2's work")
     # Attendee 2's card is lost: only Attendee 1's is left in the CSV.
     lines = (facilitator.cards_dir / "cards.csv").read_text().splitlines(keepends=True)

@@ -17,5 +17,5 @@ tunnels, widgets, the local TaskRouter) lives here:
 - kernel_hints: an IPython extension: a NameError after a kernel restart says to run from the top
 - working_copy: the learner's own copy of the notebooks (make lab, make fresh-notebooks)
 - headless: the click a headless run (tests, bench) inserts where the learner clicks
-- local_twilio: the local Twilio server, TaskRouter first (local_taskrouter: its old name, still working)
+- local_twilio: the local Twilio server (TaskRouter, the voice side, EventBridge, accounts, the board)
 """

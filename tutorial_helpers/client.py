@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 
 from twilio.rest import Client
 
-from tutorial_helpers.local_twilio.client import make_client as make_local_client
+from tutorial_helpers.local_twilio.sdk_client import make_local_client
 from tutorial_helpers.settings import Mode, Settings, load_settings
 
 if TYPE_CHECKING:

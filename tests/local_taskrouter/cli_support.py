@@ -10,18 +10,18 @@ from pathlib import Path
 
 import requests
 
-from tutorial_helpers.local_taskrouter import make_client
+from tutorial_helpers.local_twilio import make_local_client
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = ("AC" + "d" * 32, "durability-token")
 READY = re.compile(r"Local TaskRouter ready at (http://\S+)/v1")
-MODULE = [sys.executable, "-m", "tutorial_helpers.local_taskrouter"]
+MODULE = [sys.executable, "-m", "tutorial_helpers.local_twilio"]
 # The console script pip put next to this interpreter (`local-taskrouter`).
 CONSOLE_SCRIPT = [str(Path(sys.executable).with_name("local-taskrouter"))]
 
 
 class Cli:
-    """`python -m tutorial_helpers.local_taskrouter` (or `command`) on a free port and a given data dir."""
+    """`python -m tutorial_helpers.local_twilio` (or `command`) on a free port and a given data dir."""
 
     def __init__(self, data_dir: Path, *extra: str, command: list[str] = MODULE, cwd: Path = ROOT):
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
@@ -49,7 +49,7 @@ class Cli:
         self.http.auth = ACCOUNT
 
     def client(self):
-        return make_client(self.base_url, *ACCOUNT)
+        return make_local_client(self.base_url, *ACCOUNT)
 
     def get(self, path: str) -> dict:
         response = self.http.get(self.base_url + path, timeout=10)

@@ -23,7 +23,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from voice_app import VoiceApp
 
-from tutorial_helpers.local_twilio import LocalTaskRouter, make_client
+from tutorial_helpers.local_twilio import LocalTaskRouter, make_local_client
 from tutorial_helpers.local_twilio.accounts import facilitator_token
 from tutorial_helpers.workspace import WORKSPACE_NAME, build_quickstart
 
@@ -59,7 +59,7 @@ class Facilitator:
 
 
 def client_of(base_url: str, account: dict):
-    return make_client(base_url, account["sid"], account["auth_token"])
+    return make_local_client(base_url, account["sid"], account["auth_token"])
 
 
 def refused(call) -> int:

@@ -12,7 +12,7 @@ import pytest
 import requests
 from cli_support import ACCOUNT, CONSOLE_SCRIPT, ROOT
 
-from tutorial_helpers.local_taskrouter.ensure import stop_running
+from tutorial_helpers.local_twilio.ensure import stop_running
 
 
 def comparable(body: dict, base_url: str) -> dict:
@@ -124,13 +124,13 @@ def test_stop_never_kills_a_program_that_runs_the_server_inside_it(taskrouter):
 ])
 def test_bad_flags_are_argparse_errors(tmp_path, flags, words):
     result = subprocess.run(
-        [sys.executable, "-m", "tutorial_helpers.local_taskrouter", "--port", "0", "--data-dir", str(tmp_path),
+        [sys.executable, "-m", "tutorial_helpers.local_twilio", "--port", "0", "--data-dir", str(tmp_path),
          *flags],
         cwd=ROOT, capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2
     assert words in result.stderr
-    assert result.stderr.startswith("usage: python -m tutorial_helpers.local_taskrouter")
+    assert result.stderr.startswith("usage: python -m tutorial_helpers.local_twilio")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "taskrouter.sqlite3").exists(), "nothing is started on bad flags"
 

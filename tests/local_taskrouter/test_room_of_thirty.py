@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as PlainResponse
 
 from tutorial_helpers.callback_server import CallbackLog, SignatureCheck
 from tutorial_helpers.checks import check_step_02, check_step_03, check_workspace
-from tutorial_helpers.local_twilio import make_client
+from tutorial_helpers.local_twilio import make_local_client
 from tutorial_helpers.workspace import QuickstartWorkspace, build_quickstart, tidy_up_tasks
 
 ROOM = 30
@@ -106,7 +106,7 @@ class Walked:
 
 def walkthrough(base_url: str, walked: Walked) -> None:
     """Notebooks 01 to `walked.last`, with the calls they make, each step closed by its check."""
-    client = make_client(base_url, walked.account["sid"], walked.account["auth_token"])
+    client = make_local_client(base_url, walked.account["sid"], walked.account["auth_token"])
     kernel = walked.kernel
     # 01: the quickstart's workspace, its workflow calling this kernel's {} route.
     kernel.serve(DECIDE_LATER)
@@ -170,7 +170,7 @@ def test_thirty_attendees_walk_through_at_once_each_in_their_own_account(taskrou
     finally:
         host.close()
 
-    clients = {w.name: make_client(taskrouter.base_url, w.account["sid"], w.account["auth_token"]) for w in room}
+    clients = {w.name: make_local_client(taskrouter.base_url, w.account["sid"], w.account["auth_token"]) for w in room}
 
     # Nobody sees another's workspace: their list has theirs only, and another's sid is 404 to them.
     for w in room:

@@ -175,7 +175,7 @@ def test_bad_values_are_400_and_change_nothing(taskrouter, client, path, form, w
     assert ([n.voice_url for n in client.incoming_phone_numbers.list()], len(client.keys.list())) == before
 
 
-# URLs the old regex of voice/validators.py let through, which TaskRouter's callback URLs refuse.
+# URLs the voice side's old regex let through, which TaskRouter's callback URLs refuse (one rule: core/validators).
 LAX_URLS = [
     "http://example.com:99999/incoming_call",  # no such port
     "http://example.com/" + "a" * 3000,  # longer than 2048 characters

@@ -11,8 +11,8 @@ old name and still works.
         client.taskrouter.v1.workspaces.create(friendly_name="Quickstart")
 """
 
-from .client import make_client
 from .defaults import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_HOST, DEFAULT_PORT
+from .sdk_client import make_local_client
 from .server import LocalTaskRouter, create_app
 
 __all__ = [
@@ -22,5 +22,5 @@ __all__ = [
     "DEFAULT_PORT",
     "LocalTaskRouter",
     "create_app",
-    "make_client",
+    "make_local_client",
 ]

@@ -8,17 +8,17 @@ import sys
 import threading
 
 from .accounts import RoomKeyError
+from .core.validators import E164
 from .defaults import DEFAULT_HOST, DEFAULT_PORT, default_credentials, default_data_dir
 from .ensure import stop_running
 from .server import DEFAULT_EVENT_RETENTION_DAYS, LocalTaskRouter
 from .voice.models import DEFAULT_PHONE_NUMBERS
-from .voice.validators import E164
 
 
 def program_name() -> str:
     """The name to show in usage lines: the console script's, or the `python -m` form."""
     name = os.path.basename(sys.argv[0])
-    return name if name == "local-taskrouter" else "python -m tutorial_helpers.local_taskrouter"
+    return name if name == "local-taskrouter" else "python -m tutorial_helpers.local_twilio"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

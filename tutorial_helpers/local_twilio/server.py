@@ -26,7 +26,6 @@ from .accounts import Accounts
 from .accounts.urls import PREFIX as FACILITATOR_PREFIX
 from .accounts.urls import URLS as ACCOUNT_URLS
 from .board import urls as board_urls
-from .client import make_client
 from .core.clock import Clock
 from .core.exceptions import FacilitatorUnauthenticated, MethodNotAllowed, NotFound, TwilioError, Unauthenticated
 from .core.http import reply
@@ -35,6 +34,7 @@ from .core.timers import Timers
 from .defaults import DEFAULT_HOST, default_credentials
 from .instance import health_facts
 from .local_api import urls as local_api_urls
+from .sdk_client import make_local_client
 from .taskrouter.callbacks import Dispatcher
 from .taskrouter.models import Backend
 from .taskrouter.urls import URLS
@@ -304,7 +304,7 @@ class LocalTaskRouter:
 
     def client(self, account_sid: str | None = None, auth_token: str | None = None):
         """The official twilio Client, aimed at this server."""
-        return make_client(
+        return make_local_client(
             self.base_url, account_sid or self.account_sid, auth_token or self.auth_token
         )
 

@@ -1,4 +1,4 @@
-"""Values every API of the local server checks the same way: the URL of a webhook.
+"""Values every API of the local server checks the same way: the URL of a webhook, an HTTP method, a phone number.
 
 TaskRouter's callback URLs (EventCallbackUrl, AssignmentCallbackUrl, ...), the
 2010-04-01 API's (VoiceUrl, Url, StatusCallback, ...) and the URLs of voice
@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from .exceptions import InvalidParameter
 
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")  # a phone number: +, then up to 15 digits, never a leading 0
+METHODS = ("GET", "POST")  # what a webhook may be requested with
 MAX_URL_CHARS = 2048  # local limit: far above any real callback URL, far below the 1 MB body limit
 HOST_NAME = re.compile(r"[\w.-]+")  # letters (IDN too), digits, dots, hyphens, underscores: never a space
 
@@ -43,3 +45,11 @@ def valid_url(value: str | None, what: str) -> str | None:
     elif not HOST_NAME.fullmatch(host):
         raise InvalidParameter(f"{what} has an invalid host {host[:80]!r}")
     return value
+
+
+def valid_method(value: str, what: str) -> str:
+    """GET or POST, in any case, as the upper-case method; else a 400 that names the parameter."""
+    method = value.upper()
+    if method not in METHODS:
+        raise InvalidParameter(f"{what} must be GET or POST, got {value[:20]!r}")
+    return method

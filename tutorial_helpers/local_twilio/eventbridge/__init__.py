@@ -8,7 +8,7 @@ worker's access token. Both live in the local server beside `/v1`:
 
     tokens.py   the worker's AccessToken: HS256, signed with an API key's secret
     wire.py     rows in the SDK's shapes (epoch seconds, every descriptor key)
-    tunnel.py   a tunnelled request -> one backend call, answered {"payload": ...}
+    rest_route.py  the worker SDK's REST calls (its "tunnel") -> one backend call, answered {"payload": ...}
     hub.py      open sockets per worker; events pushed at commit, in order; heartbeats
     routes.py   the two routes on the Flask app (flask-sock for the websocket)
 """

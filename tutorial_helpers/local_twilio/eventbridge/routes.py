@@ -20,8 +20,8 @@ from simple_websocket import ConnectionClosed, Server
 from ..core.exceptions import InvalidParameter, TwilioError
 from ..taskrouter.models import Backend
 from .hub import CLOSE, HEARTBEAT_SECONDS, Connection, Hub
+from .rest_route import RestRoute
 from .tokens import verify
-from .tunnel import Tunnel
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _json(body: object, status: int = 200) -> Response:
 def install(app: Flask, backend: Backend, key_secret) -> Hub:
     """Add the tunnel and the websocket to `app`; `key_secret(account_sid, key_sid)` verifies tokens."""
     hub = Hub(backend)
-    tunnel = Tunnel(backend)
+    tunnel = RestRoute(backend)
 
     def grant_for(token: str | None):
         return verify(token, key_secret, backend.now())

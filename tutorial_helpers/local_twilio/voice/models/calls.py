@@ -16,24 +16,23 @@ What the caller hears is kept as the call's transcript. Status callbacks
 (initiated, ringing, answered, completed) and the Enqueue action of a call
 that has left the queue are reports (reports.py): written to the outbox with
 the status change that made them due, sent in order, their answers unread.
-Bridges and the worker's phone, for TaskRouter's voice instructions, are in
-instructions.py.
+Queues and <Enqueue> are in queues.py; bridges and the worker's phone, for
+TaskRouter's voice instructions, in worker_phone.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..core.exceptions import InvalidParameter, NotFound, TwilioError, Unauthenticated
-from ..core.limits import CALL_TIMEOUT
-from ..core.state import Row, new_sid
-from ..core.webhooks import Unreachable, send
-from . import reports
-from .rendering import rfc2822
-from .twiml import (
+from ...core.exceptions import InvalidParameter, NotFound
+from ...core.limits import CALL_TIMEOUT
+from ...core.state import Row, new_sid
+from ...core.validators import E164, valid_method, valid_url
+from ...core.webhooks import Unreachable, send
+from .. import reports
+from ..rendering import rfc2822
+from ..twiml import (
     DialQueue,
     Enqueue,
     Gather,
@@ -44,36 +43,24 @@ from .twiml import (
     Redirect,
     Reject,
     Say,
-    TaskSpec,
     TwimlError,
     parse_twiml,
 )
-from .validators import E164, valid_method, valid_url
+from .base import (
+    APPLICATION_ERROR,
+    DIGIT_WAIT,
+    ENDED,
+    RING_TIMEOUT,
+    WAIT_LOOP_SECONDS,
+    WEBHOOK_DEADLINE,
+    VoiceBase,
+)
 
 log = logging.getLogger(__name__)
 
-APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
-WEBHOOK_DEADLINE = 15.0  # Twilio's default timeout for a voice webhook
-RING_TIMEOUT = 60  # an unanswered call rings this long (Calls API `Timeout`, default 60)
-DIGIT_WAIT = 0.5  # a `w` in SendDigits
-# A waitUrl document is requested again when it ends; <Say> takes no time on the local clock, so at most
-# this often (the time a short announcement or a hold-music track would take).
-WAIT_LOOP_SECONDS = 10
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
-
-class CallsMixin:
-    """Mixed into VoiceBackend: needs its state, clock, timers, accounts, number_for() and taskrouter."""
-
-    def _account_still_there(self, account_sid: str) -> None:
-        """Inside a create's unit of work: an account deleted (a room's) after the request was authenticated
-        gets a 401, and nothing is left behind that belongs to an account that is gone."""
-        if account_sid not in self.accounts:
-            raise Unauthenticated()
-
-    def _calls_init(self) -> None:
-        self._fetches = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-webhook")
-        self._reports = reports.Reports(self.state.store, self.accounts, WEBHOOK_DEADLINE)
+class CallsMixin(VoiceBase):
+    """The Calls resource and the interpreter that runs a call's TwiML."""
 
     def resume_calls(self) -> None:
         """At start-up, before any timer runs: what a previous process left undone.
@@ -497,127 +484,6 @@ class CallsMixin:
         self._heard(row, "digits", digits=digits)
         self._set(row, _gather=None)
         self._fetch(row, verb.action, verb.method, {"Digits": digits, "FinishedOnKey": finished_on_key})
-
-    def _enqueue(self, row: Row, verb: Enqueue) -> None:
-        """<Enqueue workflowSid>: a TaskRouter Task for this call, in this same unit of work.
-
-        The Task's attributes are the <Task> JSON with the call's fields added, as TaskRouter
-        does; it goes on the `voice` channel; the caller waits, hearing hold music, until the
-        call leaves the queue (hangs up, for now: dequeue comes with issue 13).
-        """
-        if verb.workflow_sid is None:  # a plain named queue: the call waits in it, no Task
-            self._join_queue(row, verb, self.queue_named(row["account_sid"], verb.name or ""), None)
-            return
-        workflow = self.taskrouter.row("workflow", verb.workflow_sid)
-        if workflow is None or workflow["account_sid"] != row["account_sid"]:
-            self._fail(row, 12200, f"<Enqueue workflowSid={verb.workflow_sid}>: no such Workflow on this account")
-            return
-        spec = verb.task or TaskSpec()
-        attributes = {**spec.attributes, **self._task_call_fields(row)}
-        try:
-            task = self.taskrouter.create_task(
-                row["account_sid"], workflow["workspace_sid"], attributes=json.dumps(attributes),
-                workflow_sid=workflow["sid"], priority=spec.priority, timeout=spec.timeout, task_channel="voice",
-            )
-        except TwilioError as exc:
-            self._fail(row, exc.code, f"<Enqueue>: TaskRouter refused the Task: {exc.message}")
-            return
-        # On Twilio the call waits in a queue named by the Workflow's SID.
-        self._join_queue(row, verb, self.queue_named(row["account_sid"], workflow["sid"]), task)
-
-    def _join_queue(self, row: Row, verb: Enqueue, queue: Row, task: Row | None) -> None:
-        if len(self.members(queue)) >= queue["max_size"]:
-            self._heard(row, "queue-full", queue=queue["friendly_name"])
-            self._after_enqueue(row, verb, "queue-full", None)
-            return
-        position = len(self.members(queue)) + 1
-        if task is not None:
-            self._heard(row, "enqueue", task_sid=task["sid"], queue=task["task_queue_friendly_name"],
-                        position=position)
-        else:
-            self._heard(row, "enqueue", queue=queue["friendly_name"], position=position)
-        self._set(row, _task_sid=task["sid"] if task else None, _queue_sid=queue["sid"], _queued=True,
-                  _queue_entered_ts=self.clock.now(),
-                  _enqueue={"action": verb.action, "method": verb.method, "wait_url": verb.wait_url,
-                            "wait_url_method": verb.wait_url_method},
-                  _main={"doc": row["_doc"], "url": row["_doc_url"], "pc": row["_pc"]})
-        if verb.wait_url:
-            self._request_wait_url(row)
-        else:
-            self._heard(row, "hold-music")
-            self._wait(row, "queue")
-
-    def _request_wait_url(self, row: Row) -> None:
-        """What the caller hears while queued: the waitUrl's TwiML, with where the caller stands."""
-        queue = self.state.rows[row["_queue_sid"]]
-        members = self.members(queue)
-        now = self.clock.now()
-        waits = [now - m["_queue_entered_ts"] for m in members]
-        position = next((i for i, m in enumerate(members, 1) if m["sid"] == row["sid"]), len(members))
-        self._set(row, _in_wait=True, _wait_requested_ts=now)
-        spec = row["_enqueue"]
-        self._fetch(row, spec["wait_url"], spec["wait_url_method"], {
-            "QueuePosition": str(position), "QueueSid": queue["sid"],
-            "QueueTime": str(int(now - row["_queue_entered_ts"])),
-            "AvgQueueTime": str(int(sum(waits) / len(waits))) if waits else "0",
-            "CurrentQueueSize": str(len(members)), "MaxQueueSize": str(queue["max_size"]),
-        })
-
-    def _after_enqueue(self, row: Row, verb: Enqueue, result: str, queue_sid: str | None) -> None:
-        """The call did not stay queued: the action URL decides what happens next (or the next verb)."""
-        if verb.action:
-            self._fetch(row, verb.action, verb.method, {"QueueResult": result, "QueueSid": queue_sid or ""})
-        else:
-            self._resume(row)
-
-    def _task_call_fields(self, row: Row) -> dict[str, str]:
-        """What TaskRouter adds to a Task made by <Enqueue>: the call's own fields, in snake case."""
-        return {
-            "call_sid": row["sid"],
-            "account_sid": row["account_sid"],
-            "from": row["from"],
-            "to": row["to"],
-            "caller": row["from"],
-            "called": row["to"],
-            "direction": row["direction"],
-            "api_version": "2010-04-01",
-            **{f"{side}_{part}": "" for side in ("from", "to", "caller", "called")
-               for part in ("city", "state", "zip", "country")},
-        }
-
-    def _left_queue(self, row: Row, result: str) -> None:
-        """The caller left the queue (hung up, or <Leave>): a Task still waiting is canceled, and the Enqueue's
-        action is told. After a <Leave> the action's TwiML (or the verb after <Enqueue>) goes on with the call."""
-        task = self.taskrouter.row("task", row.get("_task_sid") or "")
-        if task is not None and task["assignment_status"] in ("pending", "reserved"):
-            reason = "The caller hung up" if result == "hangup" else "The caller left the queue"
-            self.taskrouter.update_task(task["account_sid"], task["workspace_sid"], task["sid"],
-                                        assignment_status="canceled", reason=reason)
-        main = row.get("_main") or {}
-        self._set(row, _queued=False, _in_wait=False, _doc=main.get("doc", row["_doc"]),
-                  _doc_url=main.get("url", row["_doc_url"]), _pc=main.get("pc", row["_pc"]))
-        action = (row.get("_enqueue") or {}).get("action")
-        if result == "leave":
-            queue_time = str(int(self.clock.now() - row["_queue_entered_ts"]))
-            if action:
-                self._fetch(row, action, row["_enqueue"]["method"], {
-                    "QueueResult": "leave", "QueueSid": row["_queue_sid"], "QueueTime": queue_time})
-            else:
-                self._resume(row)
-            return
-        self._tell_action(row, result)
-
-    def _queue_result(self, row: Row, result: str) -> dict[str, str]:
-        left = row.get("_queue_left_ts") or self.clock.now()
-        return {"QueueResult": result, "QueueSid": row.get("_queue_sid") or "",
-                "QueueTime": str(int(left - row["_queue_entered_ts"]))}
-
-    def _tell_action(self, row: Row, result: str) -> None:
-        """Tell the <Enqueue action> how the call left the queue, when its answer can no longer steer the call."""
-        spec = row.get("_enqueue") or {}
-        if spec.get("action"):
-            self._report(row, spec["method"], spec["action"], {**self._webhook_params(row),
-                                                               **self._queue_result(row, result)})
 
     def _progress(self, row: Row, event: str) -> None:
         """A signed status callback for this call's progress, if the call asked for this event."""

@@ -3,7 +3,7 @@
 from twilio.rest import Client
 
 
-def make_client(base_url: str, account_sid: str, auth_token: str) -> Client:
+def make_local_client(base_url: str, account_sid: str, auth_token: str) -> Client:
     """An unmodified `twilio.rest.Client` whose TaskRouter and 2010-04-01 API calls go to `base_url`.
 
     Region and edge are cleared because the SDK rewrites hostnames when either

@@ -1,4 +1,5 @@
-"""The HTTP tunnel: every REST call the worker SDK makes, as one POST to /v1/wschannels.
+"""The worker SDK's REST route (EventBridge calls it the tunnel): every REST call the SDK makes, as one
+POST to /v1/wschannels.
 
 The body is JSON `{"url": "Workspaces/WS.../Workers/WK...", "method": "GET"|"POST",
 "params": {...}, "token": "<jwt>"}` whatever the Content-Type. The token decides
@@ -65,7 +66,7 @@ def _int(params: dict, name: str, within: Range) -> int | None:
     return integer(name, _text(params.get(name)), within)
 
 
-class Tunnel:
+class RestRoute:
     def __init__(self, backend: Backend):
         self.backend = backend
 

@@ -29,14 +29,19 @@ import json
 import re
 from typing import Any
 
-from ..core.exceptions import InvalidParameter, NotFound, TwilioError
-from ..core.limits import CALL_TIMEOUT
-from ..core.state import Row, new_sid
-from ..core.validators import valid_url
-from ..taskrouter.instructions import Instruction
-from .calls import ENDED, RING_TIMEOUT
-from .twiml import DialQueue
-from .validators import E164
+from ...core.exceptions import InvalidParameter, NotFound, TwilioError
+from ...core.limits import CALL_TIMEOUT
+from ...core.ports import Instruction
+from ...core.state import Row, new_sid
+from ...core.validators import E164, valid_url
+from ..twiml import (
+    DialQueue,
+)
+from .base import (
+    ENDED,
+    RING_TIMEOUT,
+    VoiceBase,
+)
 
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 RECORD_VALUES = ("do-not-record", "record-from-answer", "true", "false")
@@ -56,11 +61,10 @@ CODES = {
 }
 
 
-class InstructionsMixin:
-    """Mixed into VoiceBackend, beside CallsMixin: a worker's phone, bridges, status callbacks, softphones."""
+class WorkerPhoneMixin(VoiceBase):
+    """TaskRouter's voice instructions carried out: a worker's phone, bridges, status callbacks, softphones."""
 
     # ------------------------------------------------------------------ entry point (TaskRouter's unit of work)
-
     def carry_out(self, instruction: Instruction, ws: Row, task: Row, worker: Row, res: Row) -> None:
         {"dequeue": self._dequeue, "call": self._call_worker, "redirect": self._redirect,
          "conference": self._conference}[instruction.name](instruction.params, CODES[instruction.name],
