@@ -17,17 +17,16 @@ from typing import Any
 
 from IPython.display import HTML, display
 
+from tutorial_helpers.errors import TutorialError
 from tutorial_helpers.widgets import WorkerActivityControls
 
 CONTINUE = "Run > Run Selected Cell and All Below"
 
 
-class YourTurn(Exception):
-    """Run All stops here on purpose: the next move is the learner's."""
+class YourTurn(TutorialError):
+    """Run All stops here on purpose: the next move is the learner's (the box above the line says which)."""
 
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows this line instead of a traceback: the box above says the rest.
-        return [f"Paused on purpose, not an error: {self}"]
+    headline = "Paused on purpose, not an error"
 
 
 def pause_for_click(controls: WorkerActivityControls, worker: str = "Alice", activity: str = "Idle",

@@ -43,6 +43,7 @@ from dotenv import dotenv_values
 from tutorial_helpers.callback_host import DEFAULT as CALLBACK_DEFAULT
 from tutorial_helpers.callback_host import CallbackHostError, is_loopback
 from tutorial_helpers.callback_host import check as check_callback_host
+from tutorial_helpers.errors import TutorialError
 from tutorial_helpers.local_twilio.defaults import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_HOST,
@@ -69,12 +70,8 @@ BACK_TO_LOCAL = (
 _SID_SHAPE = re.compile(r"AC[0-9a-fA-F]{32}")
 
 
-class SettingsError(ValueError):
+class SettingsError(TutorialError, ValueError):
     """The settings cannot work; the message says what to change and where."""
-
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows just this line instead of a traceback through the helpers.
-        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
