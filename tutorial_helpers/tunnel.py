@@ -13,7 +13,7 @@ import shutil
 from urllib.parse import urlsplit
 
 from tutorial_helpers.errors import TutorialError
-from tutorial_helpers.settings import BACK_TO_LOCAL
+from tutorial_helpers.settings import BACK_TO_LOCAL, from_environment
 
 SESSION_LIMIT_CODE = "ERR_NGROK_108"
 # ngrok's codes for an authtoken it does not accept.
@@ -137,7 +137,7 @@ def agent_path(ngrok_path: str | None = None) -> str:
     """
     from pyngrok import conf
 
-    explicit = ngrok_path or os.environ.get("NGROK_PATH")
+    explicit = ngrok_path or from_environment("NGROK_PATH")
     if explicit:
         return explicit
     configured = conf.get_default().ngrok_path
