@@ -37,6 +37,7 @@ from tutorial_helpers.callback_host import is_all, lan_address
 from tutorial_helpers.callback_server import HEALTH_PATH, CallbackEntry, CallbackServer, callback_address
 from tutorial_helpers.client import mode_of
 from tutorial_helpers.settings import Settings, is_loopback
+from tutorial_helpers.statuses import ACCEPTED_RESERVATION, FINISHED_TASK, OPEN_TASK, TAKEN_TASK
 from tutorial_helpers.workspace import (
     ACTIVITIES,
     ASSIGNMENT_ACTIVITY,
@@ -509,7 +510,7 @@ def check_step_03(
 def _common_verdict(title: str, seen: _Seen, worker: str, notebook: str) -> tuple[CheckResult, bool] | None:
     """The verdicts both steps share: a task that is gone, or a worker who was never made available."""
     status = seen.task.assignment_status
-    if status in ("canceled", "completed"):
+    if status in FINISHED_TASK:
         return CheckResult(False, title, f"this task is {status}.", seen.lines(worker),
                            [f"Reason given: {seen.task.reason or '(none)'}. A later run's tidy-up cancels "
                             f"waiting tasks and completes assigned ones: {again_from(notebook, 'offline')}."]), True
@@ -685,7 +686,7 @@ def check_step_05(client: Client, quickstart: QuickstartWorkspace, phone: Any, a
             return CheckResult(False, title, "Alice has no contact_uri: TaskRouter does not know which phone "
                                "to ring.", seen, [f"{again_from(STEP_05, 'phone')}."]), True
         refused = _alerts_about(client, quickstart, [r.sid for r in reservations])
-        if refused and task.assignment_status in ("pending", "reserved"):
+        if refused and task.assignment_status in OPEN_TASK:
             code, text = refused[-1]
             return CheckResult(False, title, f"TaskRouter refused your instruction (error {code}).", [*seen, text],
                                [DEQUEUE_HINTS.get(code, "Read the error above."),
@@ -755,11 +756,11 @@ def check_step_06(client: Client, quickstart: QuickstartWorkspace, task_sid: str
             return CheckResult(False, title, f"the assignment callback answered {callback.body.strip()!r}, so "
                                "the reservation did not wait for the page.", seen,
                                [f"/assignment_callback must answer {{}} here: {again_from(STEP_06, 'app')}."]), True
-        if task.assignment_status in ("pending", "reserved"):
+        if task.assignment_status in OPEN_TASK:
             hint = ("Click Idle on the page." if alice.activity_name == "Offline" else
                     "Click Accept on the reservation the page shows.")
             return CheckResult(False, title, f"the task is still {task.assignment_status}.", seen, [hint]), False
-        accepted = [r for r in reservations if r.reservation_status in ("accepted", "wrapping", "completed")]
+        accepted = [r for r in reservations if r.reservation_status in ACCEPTED_RESERVATION]
         if task.assignment_status == "canceled" or not accepted or accepted[0].worker_name != "Alice":
             return CheckResult(False, title, f"the task is {task.assignment_status}, not accepted by Alice.", seen,
                                [f"Create a new task: {again_from(STEP_06, 'task')}."]), True
@@ -789,12 +790,12 @@ def check_step_07(client: Client, quickstart: QuickstartWorkspace, task_sids: li
 
     def evaluate() -> tuple[CheckResult, bool]:
         tasks = {sid: ws.tasks(sid).fetch() for sid in task_sids}
-        waiting = len(ws.tasks.list(assignment_status=["pending", "reserved"]))
+        waiting = len(ws.tasks.list(assignment_status=list(OPEN_TASK)))
         realtime = ws.real_time_statistics().fetch()
         cumulative = ws.cumulative_statistics().fetch(minutes=minutes)
         by_status = realtime.tasks_by_status or {}
-        board_waiting = int(by_status.get("pending") or 0) + int(by_status.get("reserved") or 0)
-        taken = [t for t in tasks.values() if t.assignment_status in ("assigned", "wrapping", "completed")]
+        board_waiting = sum(int(by_status.get(status) or 0) for status in OPEN_TASK)
+        taken = [t for t in tasks.values() if t.assignment_status in TAKEN_TASK]
         seen = [f"Task {t.sid} ({json.loads(t.attributes or '{}').get('selected_language')}): {t.assignment_status}"
                 for t in tasks.values()]
         seen += [f"the Tasks list: {waiting} waiting; the real-time statistics: {board_waiting} waiting "

@@ -18,6 +18,7 @@ from typing import Any
 from IPython.display import HTML, display
 
 from tutorial_helpers.errors import TutorialError
+from tutorial_helpers.statuses import ACCEPTED_RESERVATION, TAKEN_TASK
 from tutorial_helpers.widgets import WorkerActivityControls
 
 CONTINUE = "Run > Run Selected Cell and All Below"
@@ -87,8 +88,8 @@ def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
     deadline = time.monotonic() + wait
     while True:
         call = softphone.current()
-        if call is not None and (call["bridged"] or (call.get("reservation") or {}).get("status") in (
-                "accepted", "wrapping", "completed")):
+        if call is not None and (call["bridged"]
+                                 or (call.get("reservation") or {}).get("status") in ACCEPTED_RESERVATION):
             print(f"{softphone.name} answered: her call {call['call_sid']} is bridged to the caller. "
                   "On to the next cell.")
             return
@@ -116,7 +117,7 @@ def pause_for_page(task: Any, wait: float = 10.0) -> None:
     deadline = time.monotonic() + wait
     while True:
         status = task.fetch().assignment_status
-        if status in ("assigned", "wrapping", "completed"):
+        if status in TAKEN_TASK:
             print(f"The task is {status}: Alice accepted it on her page. On to the next cell.")
             return
         if time.monotonic() >= deadline:

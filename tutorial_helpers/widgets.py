@@ -49,6 +49,7 @@ from twilio.rest import Client
 
 from tutorial_helpers.callback_server import CallbackEntry, CallbackLog
 from tutorial_helpers.client import clone_client, mode_of
+from tutorial_helpers.statuses import FINISHED_TASK
 from tutorial_helpers.workspace import ACTIVITIES, CALLBACK_PATH, QuickstartWorkspace
 
 LOCAL_INTERVAL = 10.0  # with the local event feed waking them, this is only a safety net
@@ -71,7 +72,6 @@ EVENT_STATUS = {
     "task.wrapup": "wrapping",
     "task.completed": "completed",
 }
-TERMINAL = ("canceled", "completed")
 TWILIO_DEFAULT_ACTIVITIES = ("Available", "Unavailable")  # with Offline, what every new Workspace starts with
 # Shown by the frontend alone: after a restart, nothing in Python can update these widgets.
 STYLE = """<style>
@@ -527,7 +527,7 @@ class TaskStatusView(_LiveBox):
             self._poll_step()
         except (TwilioException, OSError) as exc:
             self._show_error(exc)
-        finished = self.state.get("assignment_status") in TERMINAL
+        finished = self.state.get("assignment_status") in FINISHED_TASK
         self._start_polling(client, interval, poll and not finished)
 
     def refresh(self) -> bool:
@@ -564,7 +564,7 @@ class TaskStatusView(_LiveBox):
             "workers": workers,
         }
         self._render()
-        if task.assignment_status in TERMINAL and hasattr(self, "_poller"):
+        if task.assignment_status in FINISHED_TASK and hasattr(self, "_poller"):
             self._poller.stop()  # nothing will change any more
         return True
 
