@@ -39,7 +39,7 @@ from twilio.rest import Client
 
 from tutorial_helpers.client import clone_client
 from tutorial_helpers.statuses import OPEN_TASK, UNFINISHED_TASK
-from tutorial_helpers.widgets import STYLE, _LiveBox, explain, http_status
+from tutorial_helpers.widgets.live import STYLE, _LiveBox, explain, http_status
 from tutorial_helpers.workspace import WORKSPACE_NAME, QuickstartWorkspace
 
 INTERVAL = 1.5  # seconds: often enough that the longest wait visibly ticks, light on a 2-core machine
