@@ -13,7 +13,7 @@ learner writing, so it works the same in local and twilio mode:
 Unlike the other live widgets it polls every `INTERVAL` seconds in both modes:
 the longest wait grows every second without any event to wake it. In local
 mode an event on the feed still refreshes it at once. Like them (it is a
-`widgets._LiveBox`), re-running the cell replaces the previous panel, which
+`widgets.live._LiveBox`), re-running the cell replaces the previous panel, which
 stops and says so; the new one carries on the same workspace's sparkline, so
 a re-run does not wipe the history. `stop()` stops it; it stops on its own
 after 20 minutes in which no figure changed.
