@@ -5,7 +5,7 @@ import requests
 from pyngrok import conf, ngrok, process
 from quickstart_support import ACCEPT, callback_app, local_settings, make_tutorial, wait_until
 
-from tutorial_helpers import checks, tunnel
+from tutorial_helpers import tunnel
 from tutorial_helpers.callback_server import start_callback_server
 from tutorial_helpers.checks import (
     CheckResult,
@@ -271,7 +271,7 @@ def test_twilio_mode_with_a_stand_in_asks_for_local_alerts(taskrouter, monkeypat
     wait_until(lambda: len(tutorial.server.log) >= 1, what="the callback")
     asked = []
     real_get = requests.get
-    monkeypatch.setattr(checks.requests, "get", lambda url, *a, **k: asked.append(url) or real_get(url, *a, **k))
+    monkeypatch.setattr(requests, "get", lambda url, *a, **k: asked.append(url) or real_get(url, *a, **k))
     result = check_step_03(client, tutorial.quickstart, task.sid, tutorial.server, timeout=0)
     assert not result and "application/json" in str(result)
     assert not [url for url in asked if "/_local/" in url]

@@ -394,7 +394,7 @@ def test_notebook_00s_check_says_what_to_change_when_the_room_cannot_reach_this_
     write_card(attendee, room.url, room.create_account("Check fails"))
     # One machine cannot be two: listening on 127.0.0.2 while the URL says 127.0.0.1 is what the room sees
     # when CALLBACK_HOST is an address it cannot reach (a real connection, really refused).
-    monkeypatch.setattr("tutorial_helpers.checks.callback_address", lambda settings: ("127.0.0.2", "127.0.0.1"))
+    monkeypatch.setattr("tutorial_helpers.checks.setup.callback_address", lambda settings: ("127.0.0.2", "127.0.0.1"))
     result = check_environment(load_settings())
     assert not result.ok
     text = str(result)

@@ -210,3 +210,18 @@ def test_a_stand_in_url_must_be_a_base_url(monkeypatch, url):
     with pytest.raises(SettingsError, match="TWILIO_API_BASE_URL must be a base URL") as err:
         load_settings("twilio", prompt=False)
     assert "remove it" in str(err.value) and TOKEN not in str(err.value)
+
+
+def test_one_value_is_read_like_every_setting_or_from_the_environment_alone(tmp_path, monkeypatch):
+    """read_setting: the environment, else the .env file (a helper's value, like notebook 05's phone number);
+    from_environment: the environment only (what JupyterLab's kernels inherit, what overrides .env)."""
+    monkeypatch.delenv("ALICE_PHONE_NUMBER", raising=False)
+    (tmp_path / ".env").write_text("ALICE_PHONE_NUMBER=+15551234567\nTWILIO_AUTH_TOKEN=your_auth_token\n")
+    assert settings_module.read_setting("ALICE_PHONE_NUMBER") == "+15551234567"
+    assert settings_module.from_environment("ALICE_PHONE_NUMBER") is None
+    assert settings_module.read_setting("TWILIO_AUTH_TOKEN") is None  # .env.example's placeholder is no value
+    monkeypatch.setenv("ALICE_PHONE_NUMBER", " +15559876543 ")
+    assert settings_module.read_setting("ALICE_PHONE_NUMBER") == "+15559876543"
+    assert settings_module.from_environment("ALICE_PHONE_NUMBER") == " +15559876543 "
+    monkeypatch.setenv("ALICE_PHONE_NUMBER", "")
+    assert settings_module.from_environment("ALICE_PHONE_NUMBER") is None

@@ -171,6 +171,15 @@ def test_post_work_activity_missing_is_named(client, local_settings, voice_app_f
     assert "post_work_activity_sid" in str(scene.check())
 
 
+@pytest.fixture
+def dot_env(tmp_path, monkeypatch):
+    """The .env the settings read: in the working directory (the notebook's folder), none in the project."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("tutorial_helpers.settings.REPO_ROOT", tmp_path / "no-repo")
+    return tmp_path / ".env"
+
+
+@pytest.mark.usefixtures("dot_env")
 def test_twilio_mode_needs_the_learners_own_phone(client, monkeypatch):
     real = Settings("twilio", "AC" + "1" * 32, "token", "ngrok")
     monkeypatch.delenv("ALICE_PHONE_NUMBER", raising=False)
@@ -181,6 +190,17 @@ def test_twilio_mode_needs_the_learners_own_phone(client, monkeypatch):
     assert phone.address == "+15551234567" and "answer it there" in phone.screen.value
     with pytest.raises(PhoneError, match="real phone"):
         phone.answer()
+
+
+def test_twilio_mode_finds_the_learners_phone_in_dot_env(client, monkeypatch, dot_env):
+    """Where the error message (and the README, and notebook 05) say to put it: the next run finds it."""
+    real = Settings("twilio", "AC" + "1" * 32, "token", "ngrok")
+    monkeypatch.delenv("ALICE_PHONE_NUMBER", raising=False)
+    with pytest.raises(PhoneError, match=r"set ALICE_PHONE_NUMBER .* in \.env"):
+        Softphone(client, real)
+    dot_env.write_text("ALICE_PHONE_NUMBER=+15551234567\n")
+    phone = Softphone(client, real)
+    assert phone.address == "+15551234567" and "answer it there" in phone.screen.value
 
 
 def test_headless_runs_answer_alices_phone(tmp_path):

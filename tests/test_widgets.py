@@ -149,7 +149,7 @@ def test_twilio_mode_with_a_stand_in_follows_the_local_feed(taskrouter):
 
 def test_polling_pauses_when_no_frontend_shows_the_widget(taskrouter, monkeypatch):
     tutorial = make_tutorial(taskrouter)
-    monkeypatch.setattr(widgets, "FIRST_VIEW_GRACE", 0.0)
+    monkeypatch.setattr(widgets.live, "FIRST_VIEW_GRACE", 0.0)
     task = tutorial.spanish_task()
     status = TaskStatusView(tutorial.client, tutorial.quickstart, task.sid, interval=0.02)
     assert status._view_count == 0 and not status._visible()

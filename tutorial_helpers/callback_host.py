@@ -15,6 +15,8 @@ import ipaddress
 import re
 import socket
 
+from tutorial_helpers.errors import TutorialError
+
 DEFAULT = "127.0.0.1"
 # RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens.
 _HOST_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
@@ -24,7 +26,7 @@ _HOST_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
 _ROUTE_PROBES = ("10.255.255.255", "192.168.255.255", "172.31.255.255")
 
 
-class CallbackHostError(ValueError):
+class CallbackHostError(TutorialError, ValueError):
     """CALLBACK_HOST cannot work; the message says what to set instead."""
 
 

@@ -33,6 +33,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import get_current_url, get_input_stream
 
 from tutorial_helpers.callback_host import bind_and_advertise, url_host
+from tutorial_helpers.errors import TutorialError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -248,7 +249,7 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class CallbackPortBusy(OSError):
+class CallbackPortBusy(TutorialError, OSError):
     """CALLBACK_PORT is taken: most likely by another notebook's kernel with the same setting."""
 
     def __init__(self, host: str, port: int):
@@ -257,9 +258,6 @@ class CallbackPortBusy(OSError):
             "has that port, most likely another notebook's kernel with the same setting. Shut that kernel down "
             "(Kernel > Shut Down Kernel in its tab, or the Running Terminals and Kernels panel) and run this cell "
             "again; or unset CALLBACK_PORT (any free port) if no firewall needs a fixed one.")
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
 
 
 class CallbackServer:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tutorial_helpers.errors import TutorialError
 from tutorial_helpers.local_twilio.defaults import DEFAULT_ACCOUNT_SID, default_data_dir
 from tutorial_helpers.local_twilio.ensure import LocalTaskRouterUnavailable, ensure_running, not_yours, probe
 from tutorial_helpers.local_twilio.instance import is_mine, same_user
@@ -33,11 +34,8 @@ __all__ = ["SetupError", "SettingsError", "prepare", "ensure_local_taskrouter", 
 prepared = False
 
 
-class SetupError(RuntimeError):
+class SetupError(TutorialError, RuntimeError):
     """The chosen TaskRouter cannot be used yet; the message says what to do."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
 
 
 def prepare(

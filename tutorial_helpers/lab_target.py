@@ -24,7 +24,7 @@ import requests
 
 from tutorial_helpers.local_twilio.defaults import DEFAULT_HOST, DEFAULT_PORT
 from tutorial_helpers.local_twilio.ensure import LocalTaskRouterUnavailable, ensure_running, probe
-from tutorial_helpers.settings import Card, SettingsError, load_settings, room_card
+from tutorial_helpers.settings import Card, SettingsError, from_environment, load_settings, room_card
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def plan(port: int = DEFAULT_PORT, env_file: str | Path | None = None) -> LabPla
         # Not LOCAL_TASKROUTER_URL: the kernels read the whole card where it is (a URL from the environment
         # and the token from .env would not be a card). The port still says where the learner's own would be.
         return LabPlan(card.url, port, card, {"LOCAL_TASKROUTER_PORT": str(port)})
-    url = os.environ.get("LOCAL_TASKROUTER_URL") or f"http://{DEFAULT_HOST}:{port}"
+    url = from_environment("LOCAL_TASKROUTER_URL") or f"http://{DEFAULT_HOST}:{port}"
     return LabPlan(url, port, None, {"LOCAL_TASKROUTER_URL": url, "LOCAL_TASKROUTER_PORT": str(port)})
 
 
@@ -100,8 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.flush()
     if not command:
         return 0
-    # JupyterLab replaces this process, so Ctrl-C reaches it as it did when make ran it directly.
-    os.execvpe(command[0], command, {**os.environ, **chosen.environment})
+    # JupyterLab replaces this process, so Ctrl-C reaches it as it did when make ran it directly; it inherits
+    # this process's environment with the plan's values on top.
+    os.environ.update(chosen.environment)
+    os.execvp(command[0], command)
     return 0  # not reached
 
 

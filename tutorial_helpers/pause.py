@@ -17,17 +17,17 @@ from typing import Any
 
 from IPython.display import HTML, display
 
+from tutorial_helpers.errors import TutorialError
+from tutorial_helpers.statuses import ACCEPTED_RESERVATION, TAKEN_TASK
 from tutorial_helpers.widgets import WorkerActivityControls
 
 CONTINUE = "Run > Run Selected Cell and All Below"
 
 
-class YourTurn(Exception):
-    """Run All stops here on purpose: the next move is the learner's."""
+class YourTurn(TutorialError):
+    """Run All stops here on purpose: the next move is the learner's (the box above the line says which)."""
 
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows this line instead of a traceback: the box above says the rest.
-        return [f"Paused on purpose, not an error: {self}"]
+    headline = "Paused on purpose, not an error"
 
 
 def pause_for_click(controls: WorkerActivityControls, worker: str = "Alice", activity: str = "Idle",
@@ -88,8 +88,8 @@ def pause_for_answer(softphone: Any, wait: float = 5.0) -> None:
     deadline = time.monotonic() + wait
     while True:
         call = softphone.current()
-        if call is not None and (call["bridged"] or (call.get("reservation") or {}).get("status") in (
-                "accepted", "wrapping", "completed")):
+        if call is not None and (call["bridged"]
+                                 or (call.get("reservation") or {}).get("status") in ACCEPTED_RESERVATION):
             print(f"{softphone.name} answered: her call {call['call_sid']} is bridged to the caller. "
                   "On to the next cell.")
             return
@@ -117,7 +117,7 @@ def pause_for_page(task: Any, wait: float = 10.0) -> None:
     deadline = time.monotonic() + wait
     while True:
         status = task.fetch().assignment_status
-        if status in ("assigned", "wrapping", "completed"):
+        if status in TAKEN_TASK:
             print(f"The task is {status}: Alice accepted it on her page. On to the next cell.")
             return
         if time.monotonic() >= deadline:

@@ -24,6 +24,7 @@ import ipywidgets as widgets
 import requests
 from twilio.rest import Client
 
+from tutorial_helpers.errors import TutorialError
 from tutorial_helpers.settings import Settings
 from tutorial_helpers.widgets import STYLE
 
@@ -33,11 +34,8 @@ HOLD_THE_LINE = "<Response><Pause length='3600'/></Response>"
 POLL_SECONDS = 0.4
 
 
-class PhoneError(RuntimeError):
+class PhoneError(TutorialError, RuntimeError):
     """The phone cannot do that; the message says why and what to do."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
 
 
 def show_errors_on(screen: widgets.HTML, action: Any) -> None:

@@ -8,7 +8,8 @@ own) unless LOCAL_TASKROUTER_URL names another server on purpose (a workshop
 room's, a test's): see Settings.own_local_server. "twilio" needs real credentials and an ngrok authtoken,
 read from the environment or a `.env` file, and is checked here before any
 notebook cell touches the network. NGROK_PATH (twilio mode, optional) names an
-installed ngrok agent, read the same way.
+installed ngrok agent, read the same way; so is notebook 05's ALICE_PHONE_NUMBER
+(read_setting), which the softphone reads when it is made.
 
 A workshop room's card (local mode): LOCAL_TASKROUTER_URL, TWILIO_ACCOUNT_SID and
 TWILIO_AUTH_TOKEN together, all in the environment or all in `.env` (room_card),
@@ -24,6 +25,9 @@ a stand-in for Twilio (the local TaskRouter, started with the same credentials)
 instead of https://taskrouter.twilio.com and https://api.twilio.com. It is never
 needed with real Twilio; everything else (credentials, ngrok tunnel, signature
 checks) stays the twilio-mode path.
+
+No other helper reads the environment: where a value comes from (the environment, else .env) is decided
+here, once, so a message that says "put it in .env" is true wherever the value is used.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from dotenv import dotenv_values
 from tutorial_helpers.callback_host import DEFAULT as CALLBACK_DEFAULT
 from tutorial_helpers.callback_host import CallbackHostError, is_loopback
 from tutorial_helpers.callback_host import check as check_callback_host
+from tutorial_helpers.errors import TutorialError
 from tutorial_helpers.local_twilio.defaults import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_HOST,
@@ -69,12 +74,8 @@ BACK_TO_LOCAL = (
 _SID_SHAPE = re.compile(r"AC[0-9a-fA-F]{32}")
 
 
-class SettingsError(ValueError):
+class SettingsError(TutorialError, ValueError):
     """The settings cannot work; the message says what to change and where."""
-
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows just this line instead of a traceback through the helpers.
-        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,24 @@ def room_card(env_file: str | Path | None = None) -> Card | None:
     if sid == DEFAULT_ACCOUNT_SID:
         return None  # the fixed local account is nobody's card
     return Card(url.rstrip("/"), sid, token, source)
+
+
+def read_setting(name: str, env_file: str | Path | None = None) -> str | None:
+    """`name` read as every setting is: the environment, else the .env file; None when unset or a placeholder.
+
+    For a value one helper needs later (notebook 05's ALICE_PHONE_NUMBER), read where the learner was told
+    to put it.
+    """
+    return _read_values(env_file).get(name)
+
+
+def from_environment(name: str) -> str | None:
+    """`name` from this process's environment only, never .env; None when unset or empty.
+
+    For the questions only the environment answers: what JupyterLab's kernels inherit, and which values
+    override what the settings form writes to .env.
+    """
+    return os.environ.get(name) or None
 
 
 def env_path() -> Path:

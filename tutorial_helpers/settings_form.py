@@ -11,7 +11,6 @@ says so when that hides what it saved.
 from __future__ import annotations
 
 import html
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 from dotenv import dotenv_values, set_key
 
-from tutorial_helpers.settings import MODES, TWILIO_REQUIRED, env_path
+from tutorial_helpers.settings import MODES, TWILIO_REQUIRED, env_path, from_environment
 
 _SID = re.compile(r"AC[0-9a-fA-F]{32}")
 SECRETS = ("TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN")
@@ -121,7 +120,7 @@ class SettingsForm(widgets.VBox):
         ]
         text = (f"Saved {', '.join(shown)} to <code>{html.escape(str(self.path))}</code> (git-ignored). "
                 "<b>Restart the kernel</b> (Kernel > Restart Kernel) and run this notebook from the top.")
-        overridden = [name for name in names if os.environ.get(name)]
+        overridden = [name for name in names if from_environment(name)]
         if overridden:
             text += (f" Note: {', '.join(overridden)} is also set in the environment JupyterLab was started from, "
                      "and the environment wins over .env: unset it there and restart JupyterLab.")

@@ -9,15 +9,15 @@
 Locally the phone is registered with the local Twilio server
 (`/_local/Softphones`), which rings it: a call to an address with no softphone
 rings out unanswered, as a real phone nobody picks up. In twilio mode the
-address is the learner's real phone (`ALICE_PHONE_NUMBER`, in E.164) and
-this panel only says what is happening: you answer on the phone itself.
+address is the learner's real phone (`ALICE_PHONE_NUMBER`, in E.164, in .env
+or the environment, as the settings read it) and this panel only says what is
+happening: you answer on the phone itself.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 import time
 from typing import Any
@@ -28,7 +28,7 @@ import requests
 from twilio.rest import Client
 
 from tutorial_helpers.phone import PhoneError, show_errors_on
-from tutorial_helpers.settings import Settings
+from tutorial_helpers.settings import Settings, read_setting
 from tutorial_helpers.widgets import STYLE
 
 LOCAL_ADDRESS = "+15551230001"  # Alice's fictional mobile (555-12xx is not a real subscriber)
@@ -82,7 +82,7 @@ class Softphone(widgets.VBox):
     def _default_address(self) -> str:
         if not self.real:
             return LOCAL_ADDRESS
-        number = os.environ.get(REAL_PHONE_VARIABLE, "").strip()
+        number = read_setting(REAL_PHONE_VARIABLE) or ""
         if not number.startswith("+"):
             raise PhoneError(f"In twilio mode TaskRouter calls {self.name}'s real phone: set {REAL_PHONE_VARIABLE} "
                              "to your phone number in E.164 (+15551234567) in .env, restart the kernel, and run the "

@@ -12,7 +12,8 @@ import os
 import shutil
 from urllib.parse import urlsplit
 
-from tutorial_helpers.settings import BACK_TO_LOCAL
+from tutorial_helpers.errors import TutorialError
+from tutorial_helpers.settings import BACK_TO_LOCAL, from_environment
 
 SESSION_LIMIT_CODE = "ERR_NGROK_108"
 # ngrok's codes for an authtoken it does not accept.
@@ -21,12 +22,10 @@ BAD_TOKEN_CODES = ("ERR_NGROK_105", "ERR_NGROK_107", "ERR_NGROK_4018")
 _public_urls: dict[int, str] = {}
 
 
-class TunnelError(RuntimeError):
+class TunnelError(TutorialError, RuntimeError):
     """The tunnel could not be opened; the message says why and what to do."""
 
-    def _render_traceback_(self) -> list[str]:
-        # IPython shows just this message, not a traceback through pyngrok. Tunnels are twilio mode only.
-        return [f"{type(self).__name__}: {self} {BACK_TO_LOCAL}"]
+    postscript = BACK_TO_LOCAL  # tunnels are twilio mode only
 
 
 def open_tunnel(port: int, authtoken: str | None, *, allow_download: bool = True,
@@ -138,7 +137,7 @@ def agent_path(ngrok_path: str | None = None) -> str:
     """
     from pyngrok import conf
 
-    explicit = ngrok_path or os.environ.get("NGROK_PATH")
+    explicit = ngrok_path or from_environment("NGROK_PATH")
     if explicit:
         return explicit
     configured = conf.get_default().ngrok_path

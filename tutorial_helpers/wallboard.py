@@ -13,7 +13,7 @@ learner writing, so it works the same in local and twilio mode:
 Unlike the other live widgets it polls every `INTERVAL` seconds in both modes:
 the longest wait grows every second without any event to wake it. In local
 mode an event on the feed still refreshes it at once. Like them (it is a
-`widgets._LiveBox`), re-running the cell replaces the previous panel, which
+`widgets.live._LiveBox`), re-running the cell replaces the previous panel, which
 stops and says so; the new one carries on the same workspace's sparkline, so
 a re-run does not wipe the history. `stop()` stops it; it stops on its own
 after 20 minutes in which no figure changed.
@@ -38,14 +38,13 @@ import ipywidgets as widgets
 from twilio.rest import Client
 
 from tutorial_helpers.client import clone_client
-from tutorial_helpers.widgets import STYLE, _LiveBox, explain, http_status
+from tutorial_helpers.statuses import OPEN_TASK, UNFINISHED_TASK
+from tutorial_helpers.widgets.live import STYLE, _LiveBox, explain, http_status
 from tutorial_helpers.workspace import WORKSPACE_NAME, QuickstartWorkspace
 
 INTERVAL = 1.5  # seconds: often enough that the longest wait visibly ticks, light on a 2-core machine
 WINDOW_MINUTES = 60  # the cumulative figures' window (the API's Minutes parameter)
 HISTORY = 120  # sparkline samples kept: three minutes at INTERVAL
-WAITING = ("pending", "reserved")  # "waiting" as Twilio's longest_task_waiting_age counts it: not yet assigned
-STATUSES = ("pending", "reserved", "assigned", "wrapping")
 CUMULATIVE = (
     # (field, label): the reservation outcomes first, as a supervisor reads them
     ("reservations_created", "reservations created"),
@@ -94,7 +93,8 @@ class Figures:
 def waiting_count(tasks_by_status: Mapping[str, Any] | None) -> int:
     """Tasks not yet assigned to anyone: pending plus reserved."""
     counts = tasks_by_status or {}
-    return sum(int(counts.get(status) or 0) for status in WAITING)
+    # OPEN_TASK is "waiting" as Twilio's longest_task_waiting_age counts it: not yet assigned.
+    return sum(int(counts.get(status) or 0) for status in OPEN_TASK)
 
 
 def read_figures(workspace: Any, queues: Mapping[str, str], minutes: int = WINDOW_MINUTES) -> Figures:
@@ -189,7 +189,7 @@ def render_board(figures: Figures | None, history: Sequence[int] = (), *, minute
             _tile(f"accepted, last {minutes} min", str(int(f.cumulative.get("reservations_accepted") or 0)),
                   "tr-wallboard-accepted", "#2e7d32"),
         ])
-        statuses = ", ".join(f"{s} {int(f.tasks_by_status.get(s) or 0)}" for s in STATUSES)
+        statuses = ", ".join(f"{s} {int(f.tasks_by_status.get(s) or 0)}" for s in UNFINISHED_TASK)
         workers = ", ".join(f"{html.escape(name)} {n}" for name, n in f.workers_by_activity.items() if n) or "none"
         queue_rows = "".join(
             f"<tr class='tr-wallboard-queue'><td>{html.escape(q.name)}</td><td style='text-align:right'>{q.waiting}"

@@ -23,6 +23,8 @@ from typing import Any
 
 from twilio.rest import Client
 
+from tutorial_helpers.statuses import HELD_TASK, OPEN_TASK
+
 WORKSPACE_NAME = "TaskRouter Quickstart"
 WORKFLOW_NAME = "Incoming Customer Care Requests"
 ACTIVITIES: dict[str, bool] = {"Offline": False, "Idle": True, "Busy": False, "Reserved": False}
@@ -37,8 +39,6 @@ ASSIGNMENT_ACTIVITY = "Busy"
 # Long enough to accept a reservation by hand (the quickstart raises it for that reason).
 RESERVATION_TIMEOUT = 1200
 CALLBACK_PATH = "/assignment_callback"
-WAITING = ("pending", "reserved")
-BUSY = ("assigned", "wrapping")
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,11 @@ def tidy_up_tasks(client: Client, quickstart: QuickstartWorkspace) -> dict[str, 
     """
     ws = client.taskrouter.v1.workspaces(quickstart.workspace_sid)
     done: dict[str, list[str]] = {"canceled": [], "completed": []}
-    for task in ws.tasks.list(assignment_status=[*WAITING, *BUSY]):
-        if task.assignment_status in WAITING:
+    for task in ws.tasks.list(assignment_status=[*OPEN_TASK, *HELD_TASK]):
+        if task.assignment_status in OPEN_TASK:
             ws.tasks(task.sid).update(assignment_status="canceled", reason="tidy-up: a new quickstart task replaces it")
             done["canceled"].append(task.sid)
-        elif task.assignment_status in BUSY:
+        elif task.assignment_status in HELD_TASK:
             ws.tasks(task.sid).update(assignment_status="completed", reason="tidy-up: the quickstart step is over")
             done["completed"].append(task.sid)
     return done

@@ -8,11 +8,13 @@ package's own window build still calls require() and a plain <script> tag cannot
 from pathlib import Path
 from typing import Any
 
+from tutorial_helpers.errors import TutorialError
+
 PAGE_DIR = Path(__file__).parent
 SDK_BUNDLE = PAGE_DIR / "static" / "twilio-taskrouter.js"
 
 
-class SdkBundleMissing(FileNotFoundError):
+class SdkBundleMissing(TutorialError, FileNotFoundError):
     """Raised instead of serving a page whose <script> would 404 in the browser, where nobody reads the error."""
 
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import TutorialError
+
 CSV_NAME = "cards.csv"
 HTML_NAME = "cards.html"
 # The column names are the variables' own, so the CSV can feed a mail merge as it is.
@@ -36,7 +38,7 @@ class Card:
                 f"TWILIO_AUTH_TOKEN={self.auth_token}\n")
 
 
-class CardsError(ValueError):
+class CardsError(TutorialError, ValueError):
     """cards.csv exists but cannot be read as cards: never overwritten, since it may be the only copy."""
 
 

@@ -18,6 +18,7 @@ import requests
 
 from ..callback_host import is_loopback, url_host
 from ..callback_host import lan_address as network_address
+from ..errors import TutorialError
 from ..local_twilio.accounts import facilitator_token
 from ..local_twilio.defaults import DEFAULT_HOST, DEFAULT_PORT, default_data_dir
 from ..local_twilio.ensure import ensure_running, probe
@@ -30,7 +31,7 @@ BOARD = "/_local/Board"
 MAX_ATTENDEES = 500
 
 
-class RoomError(RuntimeError):
+class RoomError(TutorialError, RuntimeError):
     """Something the facilitator must act on, said in words."""
 
 
