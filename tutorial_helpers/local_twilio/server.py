@@ -1,8 +1,11 @@
-"""The HTTP face of the local TaskRouter: a Flask app factory and its server.
+"""The local Twilio server: the one place that wires the services together, and its Flask app factory.
 
-`create_app(backend)` wires the route table, Basic auth and Twilio-shaped
-errors; `LocalTaskRouter` assembles store, clock, timers, backend and
-callback dispatcher and serves them with werkzeug in a background thread.
+`create_app(backend, voice, accounts)` mounts every route table (local_api's server-wide /_local routes,
+TaskRouter's, the 2010-04-01 API's, EventBridge's, the facilitator's), Basic auth and Twilio-shaped errors.
+`LocalTwilio` (also `LocalTaskRouter`, its first name) builds the ground floor (store, clock, timers),
+the services on it (TaskRouter's backend and callback dispatcher, the voice side, accounts, EventBridge's
+hub), connects their ports (core/ports.py: nothing else assigns one service onto another) and serves them
+with werkzeug in a background thread.
 """
 
 import gc
@@ -173,7 +176,7 @@ class _QuietHandler(WSGIRequestHandler):
             self.wfile.write(body)
 
 
-class LocalTaskRouter:
+class LocalTwilio:
     """A whole local TaskRouter: in a background thread for tests and helpers, or under the CLI."""
 
     def __init__(
@@ -224,7 +227,7 @@ class LocalTaskRouter:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> "LocalTaskRouter":
+    def start(self) -> "LocalTwilio":
         self.store = Store(self.data_dir)
         self.clock = Clock(offset=float(self.store.get_meta("clock_offset", "0") or 0))
         if self.paused_clock:
@@ -316,8 +319,11 @@ class LocalTaskRouter:
         """Wait until every assignment and event callback sent so far is answered and acted on."""
         return self.dispatcher.wait_idle(timeout)
 
-    def __enter__(self) -> "LocalTaskRouter":
+    def __enter__(self) -> "LocalTwilio":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+LocalTaskRouter = LocalTwilio  # its first name: the tests, the notebooks' set-up and the docs use it

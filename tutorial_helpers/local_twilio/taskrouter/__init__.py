@@ -4,5 +4,5 @@
 `rendering.py` Twilio's JSON, `models/` every verb and lifecycle rule (one
 module per resource), `routing.py`/`expressions.py` the workflow configuration
 and expression language, `callbacks.py` the signed assignment and event
-callbacks, `state.py` the unit of work over the shared store.
+callbacks, `indexes.py` the routing indexes over the shared state (core/state.py, the unit of work).
 """

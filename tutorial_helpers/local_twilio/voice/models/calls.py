@@ -118,12 +118,12 @@ class CallsMixin(VoiceBase):
             caller = self._insert_call(account_sid, to, from_, "outbound-api", "queued")
             self.state.update(caller, _url=url, _method=valid_method(method or "POST", "Method"), _twiml=twiml,
                               _send_digits=send_digits or "", _status_callback=progress)
-            number = self.number_for(to, account_sid)
-            if number is None:
+            local = self.number_for(to, account_sid)
+            if local is None:
                 self._after(lambda: self._ring_out(caller["sid"], ring))
             else:
-                callee = self._insert_call(number["account_sid"], to, from_, "inbound", "ringing",
-                                           phone_number_sid=number["sid"])
+                callee = self._insert_call(local["account_sid"], to, from_, "inbound", "ringing",
+                                           phone_number_sid=local["sid"])
                 self.state.update(caller, _peer=callee["sid"])
                 self._progress(caller, "initiated")
                 self.state.update(callee, _peer=caller["sid"])
@@ -162,7 +162,9 @@ class CallsMixin(VoiceBase):
                     raise InvalidParameter(f"Twiml is not valid TwiML: {exc}", code=exc.code) from None
                 self._start_document(row, twiml, row.get("_doc_url") or "")
             elif url:
-                self._fetch(row, valid_url(url, "Url"), valid_method(method or "POST", "Method"), {})
+                target = valid_url(url, "Url")
+                assert target is not None  # url is not empty here
+                self._fetch(row, target, valid_method(method or "POST", "Method"), {})
             return dict(row)
 
     def transcript(self, call_sid: str) -> list[dict[str, Any]]:
@@ -213,33 +215,6 @@ class CallsMixin(VoiceBase):
         if number is None or not number["status_callback"]:
             return None
         return {"url": number["status_callback"], "method": number["status_callback_method"], "events": ["completed"]}
-
-    def _set(self, row: Row, **changes: Any) -> None:
-        self.state.update(row, _updated_ts=self.clock.now(), **changes)
-
-    def _heard(self, row: Row, what: str, **details: Any) -> None:
-        entry = {"at": round(self.clock.now(), 3), "what": what, **details}
-        self._set(row, _transcript=[*row["_transcript"], entry])
-
-    def _after(self, callback: Any) -> None:
-        self.state.after_commit(callback)
-
-    def _later(self, seconds: float, call_sid: str, token: int, callback: Any) -> None:
-        """Run callback(row) in a unit of work after `seconds` on the clock, if the call still waits for it."""
-        due = self.clock.now() + seconds
-
-        def fire() -> None:
-            with self.state.unit():
-                row = self.state.rows.get(call_sid)
-                if row is not None and row["status"] == "in-progress" and row.get("_wait_token") == token:
-                    callback(row)
-
-        self._after(lambda: self.timers.schedule(due, fire))
-
-    def _wait(self, row: Row, what: str) -> int:
-        token = row.get("_wait_token", 0) + 1
-        self._set(row, _waiting=what, _wait_token=token)
-        return token
 
     # -------------------------------------------------------------------- the call's life
 
@@ -357,7 +332,7 @@ class CallsMixin(VoiceBase):
                 current = self.state.rows.get(call_sid)
                 if current is None or current["status"] != "in-progress" or current.get("_wait_token") != token:
                     return  # hung up, or moved on, while the application was answering
-                if problem is not None:
+                if answer is None:
                     self._fail(current, 11200, f"HTTP retrieval failure: {url}: {problem}")
                 elif not 200 <= answer.status < 300:
                     self._fail(current, 11200, f"HTTP retrieval failure: {url} answered {answer.status}")

@@ -101,9 +101,10 @@ class NumbersMixin(VoiceBase):
                 taken = {r["phone_number"] for r in self.state.rows.values()
                          if r["_kind"] == "incoming_phone_number"}
                 free = (f"+1{area_code}555{n:04d}" for n in range(100, 200))
-                number = next((n for n in free if n not in taken), None)
-                if number is None:
+                left = next((n for n in free if n not in taken), None)
+                if left is None:
                     raise InvalidParameter(f"No local number is left in area code {area_code}")
+                number = left
             else:
                 raise InvalidParameter("PhoneNumber or AreaCode is required")
             if self.number_for(number, account_sid) is not None:
@@ -124,8 +125,9 @@ class NumbersMixin(VoiceBase):
             if params.get(field) is not None:
                 changes[field] = valid_url(params[field], _wire_name(field))
         for field in ("voice_method", "voice_fallback_method", "status_callback_method"):
-            if params.get(field) is not None:
-                changes[field] = valid_method(params[field], _wire_name(field))
+            method = params.get(field)
+            if method is not None:
+                changes[field] = valid_method(method, _wire_name(field))
         name = params.get("friendly_name")
         if name is not None:
             if len(name) > MAX_FRIENDLY_NAME:

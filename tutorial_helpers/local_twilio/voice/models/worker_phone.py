@@ -87,7 +87,7 @@ class WorkerPhoneMixin(VoiceBase):
     def _call_worker(self, p: dict, codes: dict, ws: Row, task: Row, worker: Row, res: Row) -> None:
         to = self._to(p, worker, codes["to"])
         from_ = self._from(p.get("from"), to, ws["account_sid"], codes["from"])
-        url = self._url(p.get("url"), codes["url"], "url", required=True)
+        url = self._required_url(p.get("url"), codes["url"], "url")
         accept = self._bool(p.get("accept"), False, codes["call"], "accept")
         purpose = {"kind": "call", "url": url, "record": self._record(p.get("record"), codes["call"])}
         self._dial(res, to, from_, purpose, self._timeout(p.get("timeout"), codes["call"]),
@@ -100,7 +100,7 @@ class WorkerPhoneMixin(VoiceBase):
         if not re.fullmatch(r"CA[0-9a-f]{32}", call_sid):
             raise TwilioError(f"redirect needs call_sid, the queued call's SID (CA...), got {call_sid!r}",
                               code=codes["call_sid"])
-        url = self._url(p.get("url"), codes["url"], "url", required=True)
+        url = self._required_url(p.get("url"), codes["url"], "url")
         accept = self._bool(p.get("accept"), False, codes["call"], "accept")
         call = self.state.rows.get(call_sid)
         if call is None or call["_kind"] != "call" or call["account_sid"] != ws["account_sid"]:
@@ -217,6 +217,12 @@ class WorkerPhoneMixin(VoiceBase):
         if value.lower() not in ("true", "false"):
             raise TwilioError(f"'{name}' must be true or false, got {value!r}", code=code)
         return value.lower() == "true"
+
+    @classmethod
+    def _required_url(cls, value: str | None, code: int, name: str) -> str:
+        url = cls._url(value, code, name, required=True)
+        assert url is not None  # _url raised when it was missing
+        return url
 
     @staticmethod
     def _url(value: str | None, code: int, name: str, required: bool) -> str | None:
