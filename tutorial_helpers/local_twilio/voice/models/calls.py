@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ...core.exceptions import InvalidParameter, NotFound
+from ...core.exceptions import IllegalTransition, InvalidParameter, NotFound
 from ...core.limits import CALL_TIMEOUT
 from ...core.state import Row, new_sid
 from ...core.validators import E164, valid_method, valid_url
@@ -154,7 +154,7 @@ class CallsMixin(VoiceBase):
                               "hung up through the API")
                 return dict(row)
             if row["status"] in ENDED:
-                raise InvalidParameter(f"Call {sid} is {row['status']}: it cannot be redirected", code=21220)
+                raise IllegalTransition(f"Call {sid} is {row['status']}: it cannot be redirected", code=21220)
             if twiml:
                 try:
                     parse_twiml(twiml, "")
@@ -179,7 +179,7 @@ class CallsMixin(VoiceBase):
             if row is None or row["_kind"] != "call":
                 raise NotFound(f"/Calls/{call_sid}")
             if row["status"] != "in-progress":
-                raise InvalidParameter(f"Call {call_sid} is {row['status']}: nobody hears keys pressed now")
+                raise IllegalTransition(f"Call {call_sid} is {row['status']}: nobody hears keys pressed now")
             self._digits_in(row, digits)
 
     # -------------------------------------------------------------------- rows

@@ -29,7 +29,7 @@ import json
 import re
 from typing import Any
 
-from ...core.exceptions import InvalidParameter, NotFound, TwilioError
+from ...core.exceptions import IllegalTransition, InvalidParameter, NotFound, TwilioError
 from ...core.limits import CALL_TIMEOUT
 from ...core.ports import Instruction
 from ...core.state import Row, new_sid
@@ -306,7 +306,7 @@ class WorkerPhoneMixin(VoiceBase):
         if self.softphone(account_sid, leg["to"]) is None:
             raise TwilioError(f"no softphone is registered for {leg['to']}: nobody is there to answer", code=20001)
         if leg["status"] != "ringing":
-            raise TwilioError(f"Call {sid} is {leg['status']}, not ringing", code=20001)
+            raise IllegalTransition(f"Call {sid} is {leg['status']}, not ringing")
         return leg
 
     def _picked_up(self, leg: Row) -> None:
