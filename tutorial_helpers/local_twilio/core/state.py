@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from .store import Store
 
@@ -122,7 +122,7 @@ class State:
         the lock was let go, two units' callbacks could reach their sender in the other order than the units
         committed, and a workspace's event callbacks would arrive out of order."""
         assert self._uow is not None, "queue_callback outside a unit of work"
-        entry = {"kind": kind, "data": data, "id": None}
+        entry: dict[str, Any] = {"kind": kind, "data": data, "id": None}  # the id is set at commit
         self._uow.outbox.append(entry)
         self._uow.at_commit.append(lambda: send(entry["id"], data))
 
@@ -167,15 +167,15 @@ class State:
             if original is not None:
                 self.rows[sid] = original
                 self._index(original)
-                indexes = [self.children[(self._parent(original), original["_kind"])]]
+                holders = [self.children[(self._parent(original), original["_kind"])]]
                 for index in self.indexes:
-                    indexes += index.ordered(original)
-                touched.update((id(index), index) for index in indexes)
+                    holders += index.ordered(original)
+                touched.update((id(holder), holder) for holder in holders)
         # Re-indexing appends; lists are in creation order, so put restored rows back in place.
-        for index in touched.values():
-            ordered = sorted(index.values(), key=lambda row: row["_seq"])
-            index.clear()
-            index.update((row["sid"], row) for row in ordered)
+        for holder in touched.values():
+            ordered = sorted(holder.values(), key=lambda row: row["_seq"])
+            holder.clear()
+            holder.update((row["sid"], row) for row in ordered)
 
     def _journal(self, row: Row) -> None:
         assert self._uow is not None, "state changed outside a unit of work"

@@ -241,6 +241,17 @@ def _sid_text(key: bytes | str) -> str:
     return "EV" + key.hex() if isinstance(key, bytes) else key
 
 
+def _inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid of the row `cur` has just inserted (sqlite3 types `lastrowid` as optional: None before any)."""
+    rowid = cur.lastrowid
+    assert rowid is not None, "no row inserted"
+    return rowid
+
+
+# One row of event_log as the codec reads it: (seq, sid, ws, type, ms, data).
+EventLogRow = tuple[int, bytes | str, int, int, int | None, str]
+
+
 class EventCodec:
     """An event row <-> (columns, compact data), with the blobs it refers to.
 
@@ -301,7 +312,7 @@ class EventCodec:
     def blobs(self, db: sqlite3.Connection, ids: Iterable[int]) -> None:
         """Load the blobs not cached yet."""
         missing = sorted({i for i in ids if i and i not in self.values})
-        found = {}
+        found: dict[int, str] = {}
         for at in range(0, len(missing), 500):
             chunk = missing[at:at + 500]
             marks = ",".join("?" * len(chunk))
@@ -311,7 +322,7 @@ class EventCodec:
                 self.values.clear()
             self.values.update((i, json.loads(text)) for i, text in found.items())
 
-    def decode(self, db: sqlite3.Connection, rows: list[tuple]) -> list[dict]:
+    def decode(self, db: sqlite3.Connection, rows: list[EventLogRow]) -> list[dict]:
         """(seq, sid, ws, type, ms, data) rows -> event dicts."""
         parsed = [(row, json.loads(row[5])) for row in rows]
         wanted: set[int] = set()
@@ -335,7 +346,7 @@ class EventCodec:
         schema = values[head[0]]
         groups = [iter(values[ref]) if ref else iter(()) for ref in head[1]]
         uses_description = any(src == _DESCRIPTION for _key, src in schema)
-        description = values[head[2]] if uses_description else None
+        description: str = values[head[2]] if uses_description else ""  # read only if uses_description
         inline = iter(head[3:] if uses_description else head[2:])
         columns = {"sid": _sid_text(sid), "workspace_sid": values[ws], "event_type": values[kind], "event_date_ms": ms}
         row: dict[str, Any] = {}
@@ -465,7 +476,7 @@ class Store:
                     break
             else:
                 cur.execute("INSERT INTO blobs (hash, value, used_until) VALUES (?, ?, ?)", (digest, text, until))
-                known = [cur.lastrowid, until]
+                known = [_inserted_id(cur), until]
         if known[1] < until:
             cur.execute("UPDATE blobs SET used_until = MAX(used_until, ?) WHERE id = ?", (until, known[0]))
             known = [known[0], until]
@@ -507,7 +518,8 @@ class Store:
             kind = self._blob_id(db, event_type) if event_type is not None else None
             if ws is None or (event_type is not None and kind is None):
                 return []
-            query, args = "SELECT seq, sid, ws, type, ms, data FROM event_log WHERE ws = ?", (ws,)
+            query = "SELECT seq, sid, ws, type, ms, data FROM event_log WHERE ws = ?"
+            args: tuple[int, ...] = (ws,)
             if kind is not None:
                 query, args = query + " AND type = ?", (ws, kind)
             rows = db.execute(query + " ORDER BY seq DESC", args).fetchall()
@@ -530,7 +542,8 @@ class Store:
             ws = self._blob_id(db, workspace_sid)
             if ws is None:
                 return EventSelection.empty(self)
-            filters, args = ["ws = ?"], [ws]
+            filters: list[str] = ["ws = ?"]
+            args: list[Any] = [ws]
             types = list(types)
             if types:
                 kinds = [blob for name in types if (blob := self._blob_id(db, name)) is not None]
@@ -574,7 +587,7 @@ class Store:
         db = self._reader()
         db.execute("BEGIN")
         try:
-            found = {}
+            found: dict[int, EventLogRow] = {}
             for at in range(0, len(seqs), 500):
                 chunk = seqs[at:at + 500]
                 found.update((row[0], row) for row in db.execute(
@@ -708,7 +721,7 @@ class Store:
             ids = []
             for kind, data in outbox:
                 cur.execute("INSERT INTO outbox (kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
-                ids.append(cur.lastrowid)
+                ids.append(_inserted_id(cur))
         return ids
 
     def accounts(self) -> list[dict]:

@@ -27,6 +27,7 @@ triggered it, never by polling; callbacks and timers start after commit.
 """
 
 from ...core.clock import Clock
+from ...core.ports import ClockControl, TaskRouterPort
 from ...core.store import Store
 from ...core.timers import Timers
 from .base import BackendBase, etag, json_object, resource_path
@@ -63,6 +64,14 @@ class Backend(
                 self._resume_reservation_timer(row)
             elif row["_kind"] == "task":
                 self._resume_task_timers(row)
+
+
+def _conforms(backend: Backend) -> tuple[TaskRouterPort, ClockControl]:
+    """Never called: mypy checks here that the composed Backend is what core/ports.py promises (server.py hands
+    it to voice as its TaskRouterPort, and to /_local/Clock as ClockControl), and that it is concrete: every
+    method one mixin declares for another in BackendBase (base.py) has its implementation in some mixin."""
+    _concrete: type[Backend] = Backend
+    return backend, backend
 
 
 __all__ = ["Backend", "etag", "json_object", "resource_path"]

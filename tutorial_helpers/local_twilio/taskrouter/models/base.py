@@ -9,8 +9,9 @@ at all; callbacks and timers start only after the unit commits.
 """
 
 import json
+from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.clock import Clock, iso
 from ...core.exceptions import Duplicate, InvalidParameter, NotFound, PreconditionFailed
@@ -20,6 +21,7 @@ from ...core.store import Store
 from ...core.timers import Timers
 from ..expressions import ExpressionError, compile_expression
 from ..indexes import RoutingIndexes
+from ..routing import WorkflowConfig
 
 MAX_ATTRIBUTES_CHARS = 4096
 MAX_ATTRIBUTES_DEPTH = 100  # local safety limit, not one of Twilio's documented limits
@@ -48,6 +50,89 @@ class BackendBase:
     on_event: Callable[[Row, Row, int | None], None]
     voice: VoicePort | None
     eventbridge: EventBridgePort | None
+    # workflow sid -> (configuration text, parsed): filled by workflows.py (`config`), pruned when a workspace
+    # is deleted (workspaces.py).
+    _configs: dict[str, tuple[str, WorkflowConfig]]
+
+    # What one resource module calls of another, declared here with its real signature, so each module is
+    # type-checked on its own and never "expects the attributes of" another class. The declarations exist for
+    # the type checker only (`if TYPE_CHECKING:`): at run time BackendBase stays a plain class and every call
+    # reaches the one implementation, through Backend's MRO, as before. They are abstract rather than bodies
+    # that raise: mypy checks each module's definition against its declaration (an incompatible override is an
+    # error), refuses to instantiate a Backend that lacks one (`Backend(...)` in server.py), and no stub can be
+    # reached by mistake at run time.
+    if TYPE_CHECKING:
+        # events.py
+        @abstractmethod
+        def _event(self, ws: Row, event_type: str, resource: Row, description: str,
+                   data: dict[str, Any]) -> None: ...
+        @abstractmethod
+        def task_data(self, task: Row) -> dict[str, Any]: ...
+        @abstractmethod
+        def worker_data(self, worker: Row, previous: Row | None = None) -> dict[str, Any]: ...
+        @abstractmethod
+        def reservation_data(self, task: Row, worker: Row | None, res: Row) -> dict[str, Any]: ...
+        @abstractmethod
+        def task_age(self, task: Row) -> int: ...
+
+        # matching.py
+        @abstractmethod
+        def _route(self, ws: Row, task: Row, reason: str | None = None, offer: bool = True) -> None: ...
+        @abstractmethod
+        def _enter_target(self, ws: Row, task: Row, filter_index: int, target_index: int,
+                          offer: bool = True) -> None: ...
+        @abstractmethod
+        def _offer_task(self, ws: Row, task: Row) -> None: ...
+        @abstractmethod
+        def _offer_worker(self, worker: Row) -> None: ...
+        @abstractmethod
+        def _offer_queue(self, ws: Row, queue: Row) -> None: ...
+        @abstractmethod
+        def _workers_changed(self, ws_sid: str) -> None: ...
+        @abstractmethod
+        def _pending_reservations_of(self, worker: Row) -> list[Row]: ...
+
+        # reservations.py
+        @abstractmethod
+        def _reserve(self, ws: Row, task: Row, worker: Row, queue: Row) -> None: ...
+        @abstractmethod
+        def _reject(self, ws: Row, res: Row, activity: Row | None, keep_activity: bool = False) -> None: ...
+        @abstractmethod
+        def _end_reservation(self, ws: Row, res: Row, status: str, event: str, reoffer: bool = True) -> None: ...
+        @abstractmethod
+        def _after_reservation_ended(self, ws: Row, task: Row, worker: Row | None) -> None: ...
+        @abstractmethod
+        def _set_accepted_reservation(self, ws: Row, task: Row, status: str, event: str) -> None: ...
+
+        # tasks.py
+        @abstractmethod
+        def _change_status(self, ws: Row, task: Row, new: str, reason: str | None) -> None: ...
+        @abstractmethod
+        def _cancel_task(self, ws: Row, task: Row, reason: str) -> None: ...
+        @abstractmethod
+        def _target_timed_out(self, ws_sid: str, task_sid: str) -> None: ...
+
+        # workers.py
+        @abstractmethod
+        def _set_activity(self, ws: Row, worker: Row, activity: Row) -> None: ...
+        @abstractmethod
+        def _insert_worker_channel(self, worker: Row, channel: Row) -> Row: ...
+
+        # workspaces.py
+        @abstractmethod
+        def task_channel(self, ws_sid: str, sid_or_name: str) -> Row: ...
+
+        # task_queues.py
+        @abstractmethod
+        def _insert_queue(self, ws: Row, name: str, target_workers: str, reservation_activity: Row | None,
+                          assignment_activity: Row | None, max_reserved_workers: int, task_order: str) -> Row: ...
+
+        # workflows.py
+        @abstractmethod
+        def config(self, workflow: Row) -> WorkflowConfig: ...
+        @abstractmethod
+        def _insert_workflow(self, ws: Row, name: str, configuration: str, callback: str | None,
+                             fallback: str | None, timeout: int) -> Row: ...
 
     def __init__(self, store: Store, clock: Clock, timers: Timers, accounts: dict[str, str]):
         self.indexes = RoutingIndexes()

@@ -154,7 +154,7 @@ class EventsMixin(BackendBase):
     def alerts(self, account_sid: str, ws_sid: str | None = None) -> list[Row]:
         if ws_sid is not None:
             return self.children(account_sid, ws_sid, "alert")
-        rows = []
+        rows: list[Row] = []
         for ws in self.state.of(account_sid, "workspace").values():
             rows.extend(self.state.of(ws["sid"], "alert").values())
         return sorted(rows, key=lambda r: r["_seq"])

@@ -49,9 +49,10 @@ class TasksMixin(BackendBase):
                     )
                 workflow = workflows[0]
             else:
-                workflow = self.state.rows.get(workflow_sid)
-                if not workflow or workflow["_kind"] != "workflow" or workflow["workspace_sid"] != ws_sid:
+                found = self.state.rows.get(workflow_sid)
+                if not found or found["_kind"] != "workflow" or found["workspace_sid"] != ws_sid:
                     raise InvalidParameter(f"WorkflowSid {workflow_sid!r} is not a Workflow of this Workspace")
+                workflow = found
             if timeout is not None:
                 TASK_TIMEOUT.check(timeout, "Timeout")
             if priority is not None:

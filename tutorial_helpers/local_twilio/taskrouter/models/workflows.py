@@ -22,8 +22,8 @@ class WorkflowsMixin(BackendBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # workflow sid -> (configuration text, parsed): a rolled-back update re-parses.
-        self._configs: dict[str, tuple[str, WorkflowConfig]] = {}
+        # workflow sid -> (configuration text, parsed), declared in BackendBase: a rolled-back update re-parses.
+        self._configs = {}
 
     def config(self, workflow: Row) -> WorkflowConfig:
         """The parsed configuration, cached by its text (so a rolled-back update re-parses)."""
