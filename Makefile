@@ -29,8 +29,10 @@ worker-sdk:
 browser:
 	@bash scripts/ensure_chromium.sh
 
+# ruff everywhere; mypy over the local server's core/, its ports and both models/ packages (pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Three test processes (pytest-xdist) on the 2-core machines this runs on: the notebook and browser tests spend
 # much of their time waiting for a kernel or a page, so a third keeps both cores busy (4:48 against 6:00 with two).
