@@ -83,9 +83,9 @@ FUZZ_EXAMPLES ?= 3000
 fuzz: install
 	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$$(( $(FUZZ_EXAMPLES) / 10 )) \
 		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) KILL_SOAK_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
-		$(BIN)/python -m pytest -q tests/local_taskrouter/test_state_machine.py \
-		tests/local_taskrouter/test_schema_fuzz.py tests/local_taskrouter/test_concurrency.py \
-		tests/local_taskrouter/test_kill_soak.py
+		$(BIN)/python -m pytest -q tests/local_twilio/test_state_machine.py \
+		tests/local_twilio/test_schema_fuzz.py tests/local_twilio/test_concurrency.py \
+		tests/local_twilio/test_kill_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Fixtures for the local TaskRouter tests (the shared ones live in tests/conftest.py)."""
+"""Fixtures for the local server's tests (the shared ones live in tests/conftest.py)."""
 
 
 import pytest

@@ -1,6 +1,6 @@
 """Many clients at once: 50 threads drive the SDK against one local TaskRouter while its assignment callback
 answers a mix (accept, an empty answer, 500, invalid JSON, too slow), then the state must agree with itself
-(tests/local_taskrouter/invariants.py) and every refusal must have been a Twilio-shaped 4xx."""
+(tests/local_twilio/invariants.py) and every refusal must have been a Twilio-shaped 4xx."""
 
 import json
 import os
