@@ -17,6 +17,7 @@ from ...core.clock import iso
 from ...core.state import Row
 from ..expressions import compile_expression
 from ..routing import Target, sort_key_for
+from ..statuses import OPEN_TASK
 from .base import BackendBase
 
 
@@ -192,7 +193,7 @@ class Matching(BackendBase):
 
     def _offer_task(self, ws: Row, task: Row) -> None:
         """Reserve eligible workers for a pending task, up to the queue's max_reserved_workers."""
-        if task["assignment_status"] not in ("pending", "reserved") or task.get("_filter") is None:
+        if task["assignment_status"] not in OPEN_TASK or task.get("_filter") is None:
             return
         target = self._target(task)
         queue = self.state.rows[target.queue_sid]

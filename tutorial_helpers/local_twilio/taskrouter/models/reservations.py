@@ -30,6 +30,7 @@ import logging
 from ...core.exceptions import IllegalTransition, InvalidParameter, NotFound, TwilioError
 from ...core.state import Row, new_sid
 from ..instructions import UNKNOWN_INSTRUCTION, Instruction
+from ..statuses import HELD_RESERVATION, OPEN_TASK
 from .base import (
     MAX_ASSIGNMENT_ATTEMPTS,
     BackendBase,
@@ -160,7 +161,7 @@ class ReservationsMixin(BackendBase):
                 self._require_pending(res)
                 self._reject(ws, res, activity)
             elif reservation_status in ("wrapping", "completed"):
-                if current not in ("accepted", "wrapping"):
+                if current not in HELD_RESERVATION:
                     raise IllegalTransition(
                         f"Reservation {sid} is {current}; only an accepted reservation can be "
                         f"moved to {reservation_status}"
@@ -261,7 +262,7 @@ class ReservationsMixin(BackendBase):
         if task["assignment_status"] == "reserved":
             if not self.indexes.pending_res_by_task.get(task["sid"]):
                 self._bump(task, assignment_status="pending")
-        if task["assignment_status"] in ("pending", "reserved"):
+        if task["assignment_status"] in OPEN_TASK:
             if task.get("_attempts", 0) >= MAX_ASSIGNMENT_ATTEMPTS:
                 self._cancel_task(ws, task, f"Task exceeded {MAX_ASSIGNMENT_ATTEMPTS} assignment attempts")
             elif task.get("_target_timeout_at") and task["_target_timeout_at"] <= self.now():
@@ -273,7 +274,7 @@ class ReservationsMixin(BackendBase):
 
     def _set_accepted_reservation(self, ws: Row, task: Row, status: str, event: str) -> None:
         for res in list(self.indexes.res_by_task.get(task["sid"], {}).values()):
-            if res["reservation_status"] in ("accepted", "wrapping"):
+            if res["reservation_status"] in HELD_RESERVATION:
                 self._bump(res, reservation_status=status)
                 worker = self.state.rows.get(res["worker_sid"])
                 data = self.reservation_data(task, worker, res)

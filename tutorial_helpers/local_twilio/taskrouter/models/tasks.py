@@ -14,7 +14,7 @@ from ...core.clock import iso
 from ...core.exceptions import IllegalTransition, InvalidParameter
 from ...core.limits import PRIORITY, TASK_TIMEOUT
 from ...core.state import Row, new_sid
-from ..statuses import TASK_STATUSES
+from ..statuses import FINISHED_TASK, HELD_TASK, OPEN_TASK, TASK_STATUSES
 from .base import (
     TERMINAL_TASK_RETENTION,
     BackendBase,
@@ -118,7 +118,7 @@ class TasksMixin(BackendBase):
             ws = self.state.rows[ws_sid]
             self.check_etag(task, if_match)
             status = task["assignment_status"]
-            if status in ("completed", "canceled") and (
+            if status in FINISHED_TASK and (
                 attributes or assignment_status or priority is not None or virtual_start_time
             ):
                 raise IllegalTransition(f"Task {sid} is already {status} and cannot be updated")
@@ -147,7 +147,7 @@ class TasksMixin(BackendBase):
                 # Routed again before answering, so the answer names the queue the task is in now.
                 self._route(ws, task, offer=False)
             snapshot = dict(task)
-            if task["assignment_status"] in ("pending", "reserved") and (
+            if task["assignment_status"] in OPEN_TASK and (
                 "attributes" in changes or "priority" in changes
             ):
                 self._offer_task(ws, task)
@@ -158,7 +158,7 @@ class TasksMixin(BackendBase):
         if new not in TASK_STATUSES:
             raise InvalidParameter(f"AssignmentStatus must be one of {', '.join(TASK_STATUSES)}, got {new!r}")
         if new == "canceled":
-            if old not in ("pending", "reserved"):
+            if old not in OPEN_TASK:
                 raise IllegalTransition(f"Task {task['sid']} is {old}; only pending or reserved tasks can be canceled")
             if not reason:
                 raise InvalidParameter("Reason is required to cancel a Task")
@@ -170,7 +170,7 @@ class TasksMixin(BackendBase):
             self._set_accepted_reservation(ws, task, "wrapping", "reservation.wrapup")
             self._event(ws, "task.wrapup", task, "Task wrapping up", self.task_data(task))
         elif new == "completed":
-            if old not in ("assigned", "wrapping"):
+            if old not in HELD_TASK:
                 raise IllegalTransition(
                     f"Task {task['sid']} is {old}; only assigned or wrapping tasks can be completed"
                 )
@@ -225,7 +225,7 @@ class TasksMixin(BackendBase):
     def _expire_task(self, ws_sid: str, task_sid: str) -> None:
         with self.state.unit():
             task = self.state.rows.get(task_sid)
-            if task is None or task["assignment_status"] not in ("pending", "reserved"):
+            if task is None or task["assignment_status"] not in OPEN_TASK:
                 return
             if task.get("_expires_at") is None or task["_expires_at"] > self.now():
                 return

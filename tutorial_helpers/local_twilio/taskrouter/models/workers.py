@@ -11,6 +11,7 @@ from ...core.clock import iso
 from ...core.exceptions import IllegalTransition, InUse, LimitExceeded, NotFound
 from ...core.limits import CAPACITY
 from ...core.state import Row, new_sid
+from ..statuses import HELD_RESERVATION, HELD_TASK
 from .base import (
     MAX_WORKERS,
     BackendBase,
@@ -171,8 +172,8 @@ class WorkersMixin(BackendBase):
             busy = [
                 r
                 for r in self.indexes.res_by_worker.get(sid, {}).values()
-                if r["reservation_status"] in ("accepted", "wrapping")
-                and self.state.rows[r["task_sid"]]["assignment_status"] in ("assigned", "wrapping")
+                if r["reservation_status"] in HELD_RESERVATION
+                and self.state.rows[r["task_sid"]]["assignment_status"] in HELD_TASK
             ]
             if busy:
                 raise InUse(

@@ -4,9 +4,10 @@ from typing import Any
 
 from ...core.state import Row
 from ..models import Backend
+from ..statuses import OPEN_TASK
 
 LIVE_STATUSES = ("pending", "reserved", "assigned", "wrapping")  # the statuses Twilio's example counts
-WAITING = ("pending", "reserved")  # a task waits until it is accepted
+WAITING = OPEN_TASK  # a task waits until it is accepted
 
 
 def activity_statistics(backend: Backend, ws_sid: str, workers: list[Row]) -> list[dict[str, Any]]:
