@@ -1,6 +1,6 @@
 // Twilio's JavaScript worker SDK (twilio-taskrouter, as npm installed it for the worker page) against a live
 // local TaskRouter: start-up, every event a worker page listens to, every action it takes, and the token's
-// edge cases. Run by tests/local_eventbridge/test_node_sdk.py, which starts the server and makes the tokens;
+// edge cases. Run by tests/local_twilio/eventbridge/test_node_sdk.py, which starts the server and makes the tokens;
 // prints one JSON line per scenario and exits non-zero if any failed.
 "use strict";
 const path = require("path");

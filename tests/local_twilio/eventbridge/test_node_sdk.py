@@ -15,7 +15,7 @@ import pytest
 from tutorial_helpers.worker_page import PAGE_DIR
 from tutorial_helpers.workspace import RESERVATION_TIMEOUT
 
-SCRIPT = Path(__file__).resolve().parents[1] / "node" / "worker_sdk.test.js"
+SCRIPT = Path(__file__).resolve().parents[2] / "node" / "worker_sdk.test.js"
 SCENARIOS = ["startUp", "acceptWrapComplete", "reservationWrapThenComplete", "reject", "timeout", "canceled",
              "attributesAndRefusals", "channelAvailabilityAndCapacity", "rescinded",
              "badToken", "expiredToken", "tokenExpiresAndUpdates", "closeExistingSessions"]
