@@ -85,7 +85,7 @@ fuzz: install
 		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) KILL_SOAK_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
 		$(BIN)/python -m pytest -q tests/local_twilio/test_state_machine.py \
 		tests/local_twilio/test_schema_fuzz.py tests/local_twilio/test_concurrency.py \
-		tests/local_twilio/test_kill_soak.py
+		tests/local_twilio/core/test_kill_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
