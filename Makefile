@@ -83,8 +83,8 @@ FUZZ_EXAMPLES ?= 3000
 fuzz: install
 	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$$(( $(FUZZ_EXAMPLES) / 10 )) \
 		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) KILL_SOAK_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
-		$(BIN)/python -m pytest -q tests/local_twilio/test_state_machine.py \
-		tests/local_twilio/test_schema_fuzz.py tests/local_twilio/test_concurrency.py \
+		$(BIN)/python -m pytest -q tests/local_twilio/taskrouter/test_state_machine.py \
+		tests/local_twilio/taskrouter/test_schema_fuzz.py tests/local_twilio/taskrouter/test_concurrency.py \
 		tests/local_twilio/core/test_kill_soak.py
 
 clean:

@@ -2,15 +2,8 @@
 
 
 import pytest
-import taskrouter_support
 from cli_support import Cli
 from werkzeug.serving import BaseWSGIServer
-
-
-@pytest.fixture
-def wait_until():
-    """tests/polling.py's wait_until, as a fixture for the tests that take it as one."""
-    return taskrouter_support.wait_until
 
 
 @pytest.fixture

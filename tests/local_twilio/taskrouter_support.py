@@ -1,9 +1,13 @@
-"""Helpers shared by the local TaskRouter tests: raw HTTP, small workspaces, events, alerts."""
+"""Helpers shared by the local TaskRouter tests: raw HTTP, small workspaces, events, alerts, and a snapshot of a
+workspace's rows (what a refused request must not change)."""
 
 import json
+import sqlite3
 
 from http_support import Http  # noqa: F401  (re-exported for the test modules)
 from polling import wait_until  # noqa: F401  (re-exported for the test modules)
+
+from tutorial_helpers.local_twilio import LocalTaskRouter
 
 
 def small_workspace(client, *, multi_task: bool | None = None, callback_url: str | None = None,
@@ -39,3 +43,22 @@ def alerts(http: Http, ws_sid: str) -> list[dict]:
     return http.ok("GET", f"/_local/Alerts?WorkspaceSid={ws_sid}")["alerts"]
 
 
+def snapshot(router: LocalTaskRouter, ws_sid: str) -> tuple[str, list]:
+    """The workspace's rows and the account's workspaces, in memory and in SQLite.
+
+    A refused request must change neither; other tests' workspaces on this shared server are
+    left out to keep the comparison small.
+    """
+    def mine(row: dict) -> bool:
+        return row.get("workspace_sid") == ws_sid or row["_kind"] == "workspace"
+
+    with router.backend.state.lock:
+        rows = sorted((r for r in router.backend.state.rows.values() if mine(r)), key=lambda r: r["sid"])
+        memory = json.dumps(rows, sort_keys=True, default=str)
+    with sqlite3.connect(router.store.path) as db:
+        stored = db.execute(
+            "SELECT sid, kind, seq, data FROM resources WHERE kind = 'workspace' OR data LIKE ? ORDER BY sid",
+            (f'%"workspace_sid": "{ws_sid}"%',),
+        ).fetchall()
+        stored += db.execute("SELECT key, value, 0, '' FROM meta ORDER BY key").fetchall()
+    return memory, stored

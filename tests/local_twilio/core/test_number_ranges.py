@@ -8,8 +8,7 @@ Each case names the input that was a 500 (or was accepted) before the fix. The s
 import json
 
 import pytest
-from taskrouter_support import Http, small_workspace
-from test_wire import snapshot
+from taskrouter_support import Http, small_workspace, snapshot
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
 from tutorial_helpers.local_twilio.core.exceptions import InvalidParameter

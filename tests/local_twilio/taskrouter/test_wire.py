@@ -6,21 +6,20 @@ from Twilio's OpenAPI description (twilio-oai, MIT) by scripts/make_contract.py.
 
 import json
 import re
-import sqlite3
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import requests
-from taskrouter_support import Http
+from taskrouter_support import Http, snapshot
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
 from tutorial_helpers.local_twilio.local_api.urls import UNAUTHENTICATED
 from tutorial_helpers.local_twilio.local_api.urls import URLS as LOCAL_URLS
 from tutorial_helpers.local_twilio.taskrouter.urls import URLS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONTRACT_PATH = ROOT / "tests" / "contracts" / "taskrouter_v1.json"
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 JSON_STRING_FIELDS = ("attributes", "configuration", "addons")
@@ -474,27 +473,6 @@ def scene(http):
     wc = http.ok("GET", f"{W}/Workers/{worker['sid']}/Channels")["channels"][0]
     return {"ws": ws["sid"], "queue": queue["sid"], "workflow": wf["sid"], "worker": worker["sid"],
             "task": task["sid"], "wc": wc["sid"], "W": W}
-
-
-def snapshot(router: LocalTaskRouter, ws_sid: str) -> tuple[str, list]:
-    """The workspace's rows and the account's workspaces, in memory and in SQLite.
-
-    A refused request must change neither; other tests' workspaces on this shared server are
-    left out to keep the comparison small.
-    """
-    def mine(row: dict) -> bool:
-        return row.get("workspace_sid") == ws_sid or row["_kind"] == "workspace"
-
-    with router.backend.state.lock:
-        rows = sorted((r for r in router.backend.state.rows.values() if mine(r)), key=lambda r: r["sid"])
-        memory = json.dumps(rows, sort_keys=True, default=str)
-    with sqlite3.connect(router.store.path) as db:
-        stored = db.execute(
-            "SELECT sid, kind, seq, data FROM resources WHERE kind = 'workspace' OR data LIKE ? ORDER BY sid",
-            (f'%"workspace_sid": "{ws_sid}"%',),
-        ).fetchall()
-        stored += db.execute("SELECT key, value, 0, '' FROM meta ORDER BY key").fetchall()
-    return memory, stored
 
 
 def config_with(expression: str = "1==1", queue: str = "{queue}") -> str:

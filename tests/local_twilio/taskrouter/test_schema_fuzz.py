@@ -29,11 +29,12 @@ import requests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from number_edges import DATE_EDGES, DOCUMENTED, integer_values, outside
-from test_wire import ERROR_KEYS, Schema, snapshot
+from taskrouter_support import snapshot
+from test_wire import ERROR_KEYS, Schema
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONTRACT = json.loads((ROOT / "tests" / "contracts" / "taskrouter_v1.json").read_text())
 TIMEOUT = 5.0  # seconds per request: longer is a hang
 
