@@ -1,7 +1,7 @@
 """The facilitator's board (issue 16): /_local/Board.json's figures for a room of simulated attendees, each
 driving the walkthrough with their own account through the official SDK, and the page's token handling.
 
-(The page itself, polling in a browser, is tests/browser/test_board.py.)
+(The page itself, polling in a browser, is tests/browser/test_board_in_chromium.py.)
 """
 
 import json
