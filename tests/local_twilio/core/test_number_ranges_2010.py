@@ -8,17 +8,15 @@ not read (MachineDetectionTimeout, TimeLimit, ...) are left out: nothing here ac
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import requests
+from api_2010_contract import CONTRACT, check, route
 from number_edges import DOCUMENTED_2010, integer_values, outside
-from test_api_2010 import check, route
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
 from tutorial_helpers.local_twilio.voice.urls import URLS
 
-CONTRACT = json.loads((Path(__file__).resolve().parents[1] / "contracts" / "api_v2010.json").read_text())
 READ = ("Page", "PageSize", "Timeout", "MaxSize")  # the integers the local 2010 API reads
 ACCOUNT = "/2010-04-01/Accounts/{AccountSid}"
 # What an operation needs to succeed, beside the number under test.
