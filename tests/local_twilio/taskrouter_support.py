@@ -1,11 +1,13 @@
 """Helpers shared by the local TaskRouter tests: raw HTTP, small workspaces, events, alerts, and a snapshot of a
-workspace's rows (what a refused request must not change)."""
+workspace's rows (what a refused request must not change), and `refused` (the SDK's 400, code 20001)."""
 
 import json
 import sqlite3
 
+import pytest
 from http_support import Http  # noqa: F401  (re-exported for the test modules)
 from polling import wait_until  # noqa: F401  (re-exported for the test modules)
+from twilio.base.exceptions import TwilioRestException
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
 
@@ -62,3 +64,10 @@ def snapshot(router: LocalTaskRouter, ws_sid: str) -> tuple[str, list]:
         ).fetchall()
         stored += db.execute("SELECT key, value, 0, '' FROM meta ORDER BY key").fetchall()
     return memory, stored
+
+
+def refused(call) -> TwilioRestException:
+    with pytest.raises(TwilioRestException) as info:
+        call()
+    assert (info.value.status, info.value.code) == (400, 20001), (info.value.status, info.value.code, info.value.msg)
+    return info.value

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import requests
+from taskrouter_support import refused, small_workspace
 from test_wire import CONTRACT_PATH, Schema
 
 from tutorial_helpers.local_twilio import LocalTaskRouter
@@ -262,3 +263,19 @@ def test_real_time_figures_counted_while_tasks_are_canceled_were_a_500(tmp_path)
                     writer.join()
     finally:
         sys.setswitchinterval(previous)
+
+
+# ---------------------------------------------------------------------------- parameters read through the SDK
+
+
+@pytest.fixture
+def scene(client):
+    ctx, _acts, _queue, workflow, _workers = small_workspace(client, workers=())
+    return ctx, workflow
+
+
+@pytest.mark.parametrize("value", ["¹", "1,²", "٣"])
+def test_split_by_wait_time_with_a_unicode_digit_was_a_500(client, scene, value):
+    """'¹' passes str.isdigit() but not int(): the statistics answered 500 instead of a 400."""
+    ctx, _workflow = scene
+    refused(lambda: ctx.cumulative_statistics().fetch(split_by_wait_time=value))
