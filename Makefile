@@ -84,7 +84,8 @@ fuzz: install
 	STATE_MACHINE_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES=$$(( $(FUZZ_EXAMPLES) / 10 )) \
 		CONCURRENCY_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) KILL_SOAK_ROUNDS=$$(( $(FUZZ_EXAMPLES) / 100 )) \
 		$(BIN)/python -m pytest -q tests/local_twilio/taskrouter/test_state_machine.py \
-		tests/local_twilio/taskrouter/test_schema_fuzz.py tests/local_twilio/taskrouter/test_concurrency.py \
+		tests/local_twilio/taskrouter/test_schema_fuzz.py \
+		tests/local_twilio/taskrouter/test_concurrency.py \
 		tests/local_twilio/core/test_kill_soak.py
 
 clean:

@@ -1,5 +1,5 @@
-"""The local TaskRouter's CLI as a real process, for the tests that kill it (test_durability.py,
-test_kill_soak.py)."""
+"""The local TaskRouter's CLI as a real process, for the tests that start, stop or kill it (test_cli.py,
+core/test_durability.py, core/test_kill_soak.py, accounts/test_accounts.py, test_shared_machine.py)."""
 
 import os
 import re

@@ -1,5 +1,5 @@
-"""What the local TaskRouter answers below the API: request lines it cannot parse, OPTIONS, huge bodies.
-Each test is named after the defect (issue 15) it keeps fixed."""
+"""The server itself (server.py), below every API: request lines it cannot parse, OPTIONS, huge bodies, and the
+URL rules whose builders are compiled late. The first tests are named after the defect (issue 15) each keeps fixed."""
 
 import json
 import socket
