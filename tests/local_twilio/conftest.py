@@ -1,5 +1,9 @@
-"""Fixtures for the local server's tests (the shared ones live in tests/conftest.py)."""
+"""Fixtures for the local server's tests, in every folder below this one (the shared ones live in tests/conftest.py).
 
+Being a conftest, this also puts tests/local_twilio/ on sys.path, so the support modules here
+(taskrouter_support.py, cli_support.py, invariants.py, number_edges.py, api_2010_contract.py) import by name from
+every folder below.
+"""
 
 import pytest
 from cli_support import Cli
@@ -11,7 +15,7 @@ def _quick_recorder_shutdown(monkeypatch):
     """Make werkzeug servers started during the test poll for shutdown every 50 ms, not 0.5 s.
 
     The shared callback recorder (tests/conftest.py) serves with werkzeug's default poll
-    interval, so stopping it costs half a second per test; this directory starts one for
+    interval, so stopping it costs half a second per test; these folders start one for
     most tests.
     """
     original = BaseWSGIServer.serve_forever

@@ -1,5 +1,6 @@
 """What must hold in a local TaskRouter whatever happened to it: read in one look under the state lock.
-Shared by the state machine (test_state_machine.py) and the concurrency test (test_concurrency.py)."""
+Shared by the state machine (taskrouter/test_state_machine.py), the concurrency test (taskrouter/test_concurrency.py)
+and the kill -9 soak (core/test_kill_soak.py)."""
 
 from tutorial_helpers.local_twilio.taskrouter.models.base import TERMINAL_TASK_RETENTION
 

@@ -25,7 +25,7 @@ ANSWERS = [
     ("JSON array", json_response("[1, 2]"), "pending", 40001, "not a JSON object"),
     ("JSON without instruction", json_response({"foo": 1}), "pending", 40005, "instruction"),
     ("unknown instruction", json_response({"instruction": "bogus"}), "pending", 55555, "bogus"),
-    # Voice instructions on a Task no call made: refused with the instruction's own code (tests/local_voice).
+    # Voice instructions on a Task no call made: refused with the instruction's own code (tests/local_twilio/voice/).
     ("dequeue, not a call's Task", json_response({"instruction": "dequeue", "from": "+15550100"}), "pending", 40133,
      "<Enqueue workflowSid>"),
     ("call, no contact_uri", json_response({"instruction": "call", "url": "http://127.0.0.1:9/twiml"}), "pending",
