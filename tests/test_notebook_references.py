@@ -57,13 +57,15 @@ def _markdown(path: Path) -> str:
 def test_no_notebook_calls_an_existing_notebook_still_to_come() -> None:
     """Text written before a notebook existed ("notebook 05, to come") goes stale when it lands."""
     numbers = {p.name[:2] for p in NOTEBOOKS.glob("*.ipynb")}
-    to_come = re.compile(r"\(?(?:a )?notebooks?\s*(\d\d)?[^.()\n]{0,20}\bto come\b|\bto come\b[^.\n]{0,20}notebook (\d\d)")
+    to_come = re.compile(r"\(?(?:a )?notebooks?\s*(\d\d)?[^.()\n]{0,20}\bto come\b"
+                         r"|\bto come\b[^.\n]{0,20}notebook (\d\d)")
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         for match in to_come.finditer(_markdown(path)):
             named = match.group(1) or match.group(2)
             # The walkthrough's notebooks are all here (00-07): a later one is named by its number, never "to come".
             assert named is not None, f"{path.name} promises a notebook to come: {match.group(0)!r}"
-            assert named not in numbers, f"{path.name} says notebook {named} is to come, but it exists: {match.group(0)!r}"
+            assert named not in numbers, (
+                f"{path.name} says notebook {named} is to come, but it exists: {match.group(0)!r}")
 
 
 def test_the_setup_notebook_lists_every_notebook() -> None:
