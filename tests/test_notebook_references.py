@@ -47,3 +47,39 @@ def test_every_notebook_a_message_names_exists() -> None:
             assert number in numbers, f"{path.name} names notebook {number}, which does not exist"
         for name in re.findall(r"\b(\d\d_[a-z_]+\.ipynb)\b", text):
             assert name in files, f"{path.name} names {name}, which does not exist"
+
+
+def _markdown(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def test_no_notebook_calls_an_existing_notebook_still_to_come() -> None:
+    """Text written before a notebook existed ("notebook 05, to come") goes stale when it lands."""
+    numbers = {p.name[:2] for p in NOTEBOOKS.glob("*.ipynb")}
+    to_come = re.compile(r"\(?(?:a )?notebooks?\s*(\d\d)?[^.()\n]{0,20}\bto come\b"
+                         r"|\bto come\b[^.\n]{0,20}notebook (\d\d)")
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for match in to_come.finditer(_markdown(path)):
+            named = match.group(1) or match.group(2)
+            # The walkthrough's notebooks are all here (00-07): a later one is named by its number, never "to come".
+            assert named is not None, f"{path.name} promises a notebook to come: {match.group(0)!r}"
+            assert named not in numbers, (
+                f"{path.name} says notebook {named} is to come, but it exists: {match.group(0)!r}")
+
+
+def test_the_setup_notebook_lists_every_notebook() -> None:
+    table = _markdown(NOTEBOOKS / "00_setup.ipynb")
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        assert f"| `{path.stem}` |" in table, f"00_setup's table of notebooks leaves out {path.stem}"
+
+
+def test_the_readme_names_every_notebook_that_pauses() -> None:
+    """The README's list of where Run All pauses for the learner keeps up with the notebooks' pause cells."""
+    readme = (ROOT / "README.md").read_text()
+    paragraph = readme[readme.index("**Run All** works in every notebook."):][:600]
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if any("pause_for" in cell.source for cell in nb.cells if cell.cell_type == "code"):
+            assert re.search(rf"\b{path.name[:2]}\b", paragraph), (
+                f"{path.name} pauses for the learner, but the README's list of pauses leaves it out")
