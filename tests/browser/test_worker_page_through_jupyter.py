@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, Request, WebSocket, WebSocketRoute, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 from test_walkthrough_in_jupyterlab import WIDGET_TIMEOUT_MS, code_cell, open_and_run_all, run_from
 
 
@@ -25,7 +25,7 @@ def test_alice_accepts_on_her_page_through_jupyters_own_origin(page: Page, jupyt
         parts = urlsplit(url)
         return parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != lab_host
 
-    def abort(route) -> None:
+    def abort(route: Route) -> None:
         elsewhere.append(route.request.url)
         route.abort()
 
@@ -35,9 +35,8 @@ def test_alice_accepts_on_her_page_through_jupyters_own_origin(page: Page, jupyt
 
     page.context.route(another_origin, abort)
     page.context.route_web_socket(another_origin, close)
-    page.on("request", lambda sent: requests_seen.append(f"{sent.method} {sent.url}") if isinstance(sent, Request)
-            else None)
-    page.on("websocket", lambda socket: sockets.append(socket.url) if isinstance(socket, WebSocket) else None)
+    page.on("request", lambda sent: requests_seen.append(f"{sent.method} {sent.url}"))  # the iframe's too
+    page.on("websocket", lambda socket: sockets.append(socket.url))
 
     open_and_run_all(page, lab, "06_worker_page.ipynb")
     pause = code_cell(page, "pause_for_page(")
