@@ -8,6 +8,7 @@ tunnels, widgets, the local TaskRouter) lives here:
 - environment: prepare(), the first cell of every notebook
 - client: make_client(settings), the official twilio.rest.Client for the mode; mode_of(client)
 - callback_server: start_callback_server(app, settings), signature check, CallbackLog
+- browser_urls: browser_url, a browser's way to the kernel's servers through the learner's Jupyter server
 - tunnel: the ngrok tunnel (twilio mode); agent_path, the ngrok agent it runs
 - workspace: the quickstart's workspace, found or built idempotently; tidy_up_tasks
 - widgets/: WorkerActivityControls, TaskStatusView, CallbackInspector (live: the live-update plumbing)

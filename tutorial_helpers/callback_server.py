@@ -9,6 +9,14 @@ which no Twilio service calls and nobody signs, and HEALTH_PATH, which answers
 200 to a GET without reaching the app (notebook 00's reachability test from a
 workshop room's TaskRouter).
 
+A browser may reach those pages through the learner's own Jupyter server
+(jupyter-server-proxy, `browser_url`): the app then sees its prefix
+(`X-Forwarded-Prefix`, so `url_for` keeps it), never the learner's Jupyter
+cookies or `?token=` that the proxy passes on, and answers only pages of the
+same origin (local_twilio/core/proxied.py): a page on another site cannot use
+the learner's Jupyter login to drive Alice's page. Webhooks never come that way:
+TaskRouter calls `url_for`'s URL directly.
+
 It listens on 127.0.0.1 unless CALLBACK_HOST says otherwise (callback_host.py):
 a workshop room's TaskRouter on another machine must reach it.
 """
@@ -24,16 +32,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import get_current_url, get_input_stream
 
-from tutorial_helpers.callback_host import bind_and_advertise, url_host
+from tutorial_helpers.browser_urls import browser_url
+from tutorial_helpers.callback_host import bind_and_advertise, is_all, is_loopback, url_host
 from tutorial_helpers.errors import TutorialError
+from tutorial_helpers.local_twilio.core import proxied
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -46,6 +57,13 @@ CALLBACK_HOST = "127.0.0.1"
 HEALTH_PATH = "/_health"
 MAX_BODY_BYTES = 1024 * 1024
 LOGGED_BODY_CHARS = 2000
+# What jupyter-server-proxy passes on from the learner's Jupyter login: taken out of a proxied request before the
+# app or the log sees it. The query's names are also hidden in every log entry, however the request came.
+JUPYTER_CREDENTIALS = ("HTTP_COOKIE", "HTTP_AUTHORIZATION")
+HIDDEN_PARAMS = ("token", "_xsrf")
+HIDDEN = "(hidden)"
+# Pages served through the learner's Jupyter server may be framed by that origin only (JupyterLab's output).
+SAME_ORIGIN_FRAMES = ("Content-Security-Policy", "frame-ancestors 'self'")
 Listener = Callable[["CallbackEntry"], None]
 
 
@@ -154,7 +172,13 @@ class SignatureCheck:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"status": "ok", "service": "callback-server"}']
         environ["wsgi.errors"] = errors = io.StringIO()
+        through_proxy = proxied.through_proxy(environ)
+        if through_proxy:
+            _drop_jupyter_credentials(environ)
+        # Read now: the app behind the prefix fix moves the prefix into SCRIPT_NAME.
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
+        foreign = proxied.foreign_origin(environ)
         try:
             body = get_input_stream(environ, max_content_length=MAX_BODY_BYTES).read()
         except RequestEntityTooLarge:
@@ -165,17 +189,21 @@ class SignatureCheck:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             valid = self._is_signed(environ, body, signature)
-            if valid or self._for_a_browser(environ):
+            if foreign:
+                reply = _json_reply("403 Forbidden", foreign)
+            elif valid or self._for_a_browser(environ):
                 reply = _call(self.app, environ)
             else:
                 reply = _json_reply("403 Forbidden", "missing or invalid X-Twilio-Signature")
+        if through_proxy:
+            reply.headers.append(SAME_ORIGIN_FRAMES)
 
         payload = b"".join(reply.chunks)
         self.log.append(
             CallbackEntry(
                 timestamp=datetime.now(UTC),
                 method=environ.get("REQUEST_METHOD", "GET"),
-                path=environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+                path=path,
                 params=_logged_params(environ, body).to_dict(),
                 signature_valid=valid,
                 status=int(reply.status.split()[0]),
@@ -219,12 +247,22 @@ def protect(
     *,
     log: CallbackLog | None = None,
 ) -> Any:
-    """Wrap a Flask app's `wsgi_app` in `SignatureCheck` (also under `app.test_client()`)."""
+    """Wrap a Flask app's `wsgi_app` in `SignatureCheck` (also under `app.test_client()`), the app behind it
+    seeing the proxy's prefix as a CallbackServer's does."""
     inner = app.wsgi_app
     if isinstance(inner, SignatureCheck):  # re-running a cell must not stack checks
         inner = inner.app
-    app.wsgi_app = SignatureCheck(inner, auth_token, public_base_url, log=log)
+    if isinstance(inner, ProxyFix):
+        inner = inner.app
+    app.wsgi_app = SignatureCheck(behind_prefix(inner), auth_token, public_base_url, log=log)
     return app
+
+
+def behind_prefix(app: WSGIApplication) -> ProxyFix:
+    """`app` seeing the path jupyter-server-proxy serves it under (`X-Forwarded-Prefix`, e.g.
+    `/user/alice/proxy/5000`) as its SCRIPT_NAME, so that `url_for('static', ...)` keeps it. Only the prefix:
+    the host, scheme and client address stay the request's own."""
+    return ProxyFix(app, x_for=0, x_proto=0, x_host=0, x_port=0, x_prefix=1)
 
 
 class _Dispatch:
@@ -235,7 +273,7 @@ class _Dispatch:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            return self.app(environ, start_response)
+            return behind_prefix(self.app)(environ, start_response)
         except Exception:
             # Uncaught here, werkzeug would log to stderr from the server thread.
             environ["wsgi.errors"].write(traceback.format_exc())
@@ -329,6 +367,13 @@ class CallbackServer:
     def url_for(self, path: str) -> str:
         """Public URL of `path`, e.g. the workflow's AssignmentCallbackUrl."""
         return f"{self.public_url}/{path.lstrip('/')}"
+
+    def browser_url(self, path: str) -> str:
+        """What a browser opens for `path` (notebook 06's page): through the learner's own Jupyter server when
+        this kernel runs under one (a path such as `/user/alice/proxy/5000/agents`, browser_urls.py), else this
+        server's own URL. Never for TaskRouter, which calls `url_for`'s URL directly."""
+        own = (f"http://127.0.0.1:{self.port}" if is_loopback(self.host) or is_all(self.host) else self.local_url)
+        return browser_url(f"{own}/{path.lstrip('/')}")
 
     def set_app(self, app: WSGIApplication) -> None:
         self._dispatch.app = app
@@ -456,5 +501,21 @@ def _form(body: bytes) -> MultiDict[str, str]:
 
 def _logged_params(environ: WSGIEnvironment, body: bytes) -> MultiDict[str, str]:
     if environ.get("REQUEST_METHOD") == "GET" or not _is_form(environ):
-        return _form(environ.get("QUERY_STRING", "").encode("latin-1"))
-    return _form(body)
+        params = _form(environ.get("QUERY_STRING", "").encode("latin-1"))
+    else:
+        params = _form(body)
+    for name in HIDDEN_PARAMS:
+        if name in params:
+            params.setlist(name, [HIDDEN] * len(params.getlist(name)))
+    return params
+
+
+def _drop_jupyter_credentials(environ: WSGIEnvironment) -> None:
+    """Take the learner's Jupyter login out of a request that came through jupyter-server-proxy: its cookies,
+    an Authorization header and a `?token=` (or `_xsrf`) are Jupyter's, never the app's to see or echo."""
+    for name in JUPYTER_CREDENTIALS:
+        environ.pop(name, None)
+    query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    kept = [(name, value) for name, value in query if name not in HIDDEN_PARAMS]
+    if len(kept) != len(query):
+        environ["QUERY_STRING"] = urlencode(kept)

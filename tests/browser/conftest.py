@@ -60,16 +60,17 @@ def free_port() -> int:
 
 
 class Lab:
-    def __init__(self, url: str, token: str, root: Path):
-        self.url, self.token, self.root = url, token, root
+    def __init__(self, url: str, token: str, root: Path, base_url: str = "/"):
+        """`url`: the server's origin (http://127.0.0.1:PORT); `base_url`: the path it serves under."""
+        self.url, self.token, self.root, self.base_url = url, token, root, base_url
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        return f"{self.url}{self.base_url}lab/tree/{name}?token={self.token}"
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
-    """JupyterLab on a free port, serving a copy of notebooks/ (autosave must never touch the repo)."""
+def start_lab(tmp_path: Path, taskrouter, base_url: str = "/") -> tuple[Lab, subprocess.Popen]:
+    """JupyterLab on a free port under `base_url`, serving a copy of notebooks/ (autosave must never touch the
+    repo), its kernels pointed at `taskrouter`; waits until it answers."""
     root = tmp_path / "notebooks"
     root.mkdir()
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):  # only the notebooks: no sockets or checkpoints
@@ -85,19 +86,21 @@ def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
         "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
     }
+    env.pop("JUPYTERHUB_SERVICE_PREFIX", None)  # a plain lab: its kernels find its base_url themselves
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", f"--ServerApp.base_url={base_url}",
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(tmp_path / "jupyterlab.log", "wb")
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    log.close()  # the child has its own copy
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
         try:
-            if requests.get(f"{url}/api/status?token={token}", timeout=1).ok:
+            if requests.get(f"{url}{base_url}api/status?token={token}", timeout=1).ok:
                 break
         except requests.RequestException:
             pass
@@ -105,15 +108,35 @@ def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
             process.kill()
             raise AssertionError("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text()[-3000:])
         time.sleep(0.2)
+    return Lab(url, token, root, base_url), process
+
+
+def stop_lab(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        yield Lab(url, token, root)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path: Path, taskrouter) -> Iterator[Lab]:
+    """JupyterLab on a free port, serving a copy of notebooks/."""
+    lab, process = start_lab(tmp_path, taskrouter)
+    try:
+        yield lab
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_lab(process)
+
+
+@pytest.fixture
+def jupyter_lab_behind_a_prefix(tmp_path: Path, taskrouter) -> Iterator[Lab]:
+    """The same JupyterLab served under /some/prefix/, as a remote JupyterLab or a hub's user server is."""
+    lab, process = start_lab(tmp_path, taskrouter, base_url="/some/prefix/")
+    try:
+        yield lab
+    finally:
+        stop_lab(process)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -287,32 +287,6 @@ def test_a_call_is_dequeued_to_alices_phone(page: Page, jupyter_lab, taskrouter,
     expect(page.get_by_text("Traceback")).to_have_count(0)
 
 
-def test_alice_accepts_on_her_page_inside_the_notebook(page: Page, jupyter_lab, taskrouter, screenshot_dir: Path):
-    """Notebook 06 as a learner runs it: Run All pauses; on the page shown in the output, Idle, then Accept."""
-    open_and_run_all(page, jupyter_lab, "06_worker_page.ipynb")
-    pause = code_cell(page, "pause_for_page(")
-    expect(pause.locator(".tr-pause")).to_contain_text("Your turn.", timeout=WIDGET_TIMEOUT_MS)
-    code_cell(page, "WorkerPageLink(").locator("iframe.tr-worker-page").scroll_into_view_if_needed()
-    alice_page = page.frame_locator("iframe.tr-worker-page").first
-    expect(alice_page.locator("#log")).to_contain_text("ready: Alice is Offline", timeout=WIDGET_TIMEOUT_MS)
-    expect(alice_page.locator("#worker-name")).to_be_in_viewport()
-    page.screenshot(path=str(screenshot_dir / "06_notebook_page.png"), full_page=False)
-    alice_page.locator(".activity-button", has_text="Idle").click()
-    card = alice_page.locator(".reservation").first
-    expect(card).to_contain_text('"selected_language": "es"', timeout=WIDGET_TIMEOUT_MS)
-    card.locator("button.accept").click()
-    expect(card.locator(".status")).to_have_text("accepted", timeout=WIDGET_TIMEOUT_MS)
-    status = code_cell(page, "TaskStatusView(")
-    expect(status.locator(".tr-assignment-status")).to_have_text("assigned", timeout=WIDGET_TIMEOUT_MS)
-    status.scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshot_dir / "06_notebook_assigned.png"), full_page=False)
-    run_from(page, "pause_for_page(")
-    check = code_cell(page, "check_step_06(")
-    expect(check.locator(".tr-check-ok")).to_contain_text("accepted Task", timeout=WIDGET_TIMEOUT_MS)
-    check.scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshot_dir / "06_notebook_checked.png"), full_page=False)
-
-
 def test_the_wallboard_follows_alice_and_bob(page: Page, jupyter_lab, taskrouter, screenshot_dir: Path):
     """Notebook 07: three tasks wait on the board; Alice, then Bob, go Idle and the board counts down."""
     open_and_run_all(page, jupyter_lab, "07_wallboard.ipynb")

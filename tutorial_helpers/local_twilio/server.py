@@ -29,8 +29,16 @@ from .accounts import Accounts
 from .accounts.urls import PREFIX as FACILITATOR_PREFIX
 from .accounts.urls import URLS as ACCOUNT_URLS
 from .board import urls as board_urls
+from .core import proxied
 from .core.clock import Clock
-from .core.exceptions import FacilitatorUnauthenticated, MethodNotAllowed, NotFound, TwilioError, Unauthenticated
+from .core.exceptions import (
+    FacilitatorUnauthenticated,
+    ForeignOrigin,
+    MethodNotAllowed,
+    NotFound,
+    TwilioError,
+    Unauthenticated,
+)
 from .core.http import reply
 from .core.store import Store
 from .core.timers import Timers
@@ -113,6 +121,13 @@ def create_app(backend: Backend, voice: VoiceBackend | None = None, accounts: Ac
                              provide_automatic_options=False)
 
     @app.before_request
+    def same_origin_through_jupyter() -> Response | None:
+        # Reached through the learner's Jupyter server, a request carries their Jupyter login: only the pages
+        # of that origin may send one (core/proxied.py). First, before any credential is looked at.
+        problem = proxied.foreign_origin(request.environ)
+        return _error(ForeignOrigin(problem)) if problem else None
+
+    @app.before_request
     def authenticate() -> Response | None:
         if request.path in local_api_urls.UNAUTHENTICATED or request.path == eventbridge.routes.PATH:
             return None
@@ -154,8 +169,10 @@ class _QuietHandler(WSGIRequestHandler):
     """werkzeug's handler, quiet, and answering even a request it cannot parse the way Twilio would: JSON."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # A request line that failed to parse has no command or path yet.
-        log.debug("%s %s %s", getattr(self, "command", None), getattr(self, "path", None), code)
+        # A request line that failed to parse has no command or path yet. The path only: a query may hold a
+        # token (a worker's, or the learner's Jupyter token passed on by jupyter-server-proxy).
+        path = getattr(self, "path", None)
+        log.debug("%s %s %s", getattr(self, "command", None), path.split("?")[0] if path else path, code)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's answer to a malformed or oversized request line, or bad headers: Twilio-shaped JSON."""

@@ -8,7 +8,11 @@ package's own window build still calls require() and a plain <script> tag cannot
 from pathlib import Path
 from typing import Any
 
+from flask import has_request_context, request
+
+from tutorial_helpers.browser_urls import browser_url
 from tutorial_helpers.errors import TutorialError
+from tutorial_helpers.local_twilio.core.proxied import through_proxy
 
 PAGE_DIR = Path(__file__).parent
 SDK_BUNDLE = PAGE_DIR / "static" / "twilio-taskrouter.js"
@@ -33,9 +37,17 @@ def sdk_options(settings: Any) -> dict[str, str]:
     """The `new TaskRouter.Worker(token, options)` options: locally, where EventBridge is; with Twilio, none.
 
     The SDK takes both hosts verbatim when both are given (lib/util/Configuration.js), so the same page works
-    against the local server and, with no options, against Twilio's own EventBridge.
+    against the local server and, with no options, against Twilio's own EventBridge. A page requested through
+    the learner's own Jupyter server (jupyter-server-proxy; called in the page's route) gets EventBridge there
+    too, as a path of the page's own origin (`/user/alice/proxy/8765/v1/wschannels`) from which the page makes
+    its http(s) and ws(s) URLs; a page requested directly (a laptop without JupyterLab, a headless run) gets
+    EventBridge's own URLs.
     """
     if settings.mode != "local":
         return {}
-    base = settings.taskrouter_url.rstrip("/")
-    return {"ebServer": f"{base}/v1/wschannels", "wsServer": "ws" + base.removeprefix("http") + "/v1/wschannels"}
+    direct = settings.taskrouter_url.rstrip("/") + "/v1/wschannels"
+    if has_request_context() and through_proxy(request.environ):
+        proxied = browser_url(direct)
+        if proxied != direct:
+            return {"ebServer": proxied, "wsServer": proxied}
+    return {"ebServer": direct, "wsServer": "ws" + direct.removeprefix("http")}

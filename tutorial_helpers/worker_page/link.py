@@ -1,13 +1,15 @@
 """Notebook 06's way to the worker page: a link and the page itself in the output, and a headless stand-in.
 
-    alice_page = WorkerPageLink(server.url_for(f"/agents?WorkerSid={alice_sid}"))
+    alice_page = WorkerPageLink(server.browser_url(f"/agents?WorkerSid={alice_sid}"))
     display(alice_page)        # a link (opens a browser tab) and the page inline
     alice_page.autopilot()     # headless runs: what the learner's clicks on the page do
 
-The autopilot does what the page's JavaScript does, on the same wire: it loads
-the page from your app (so it gets the token your route made), opens the
-EventBridge socket, sets the worker Idle through the tunnel, and accepts the
-next reservation the socket announces. The browser test runs the real SDK.
+The URL is the browser's: under a Jupyter server a path through it (`/user/alice/proxy/5000/agents?...`),
+else the callback server's own. The autopilot does what the page's JavaScript
+does, on the same wire, from the kernel and so directly: it loads the page from
+your app (so it gets the token your route made), opens the EventBridge socket,
+sets the worker Idle through the tunnel, and accepts the next reservation the
+socket announces. The browser test runs the real SDK.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import json
 import re
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
+from tutorial_helpers.callback_server import CallbackServer
 from tutorial_helpers.socket_client import connect
 
 ACCEPT_WITHIN_SECONDS = 120.0  # heartbeats come every 10 s: a longer silence means the server is gone
@@ -51,10 +55,11 @@ class WorkerPageLink:
 
     def _drive(self, activity: str) -> None:
         try:
-            page = requests.get(self.url, timeout=10)
+            page = requests.get(_direct(self.url), timeout=10)
             page.raise_for_status()
             token = json.loads(re.search(r"TaskRouter\.Worker\((\"[^\"]+\")", page.text).group(1))
-            options = json.loads(re.search(r"TaskRouter\.Worker\(\"[^\"]+\", (\{.*?\})\)", page.text).group(1))
+            options = json.loads(re.search(r"TaskRouter\.Worker\(\"[^\"]+\", eventBridge\((\{.*?\})\)\)",
+                                           page.text).group(1))
             socket = connect(f"{options['wsServer']}?token={token}&closeExistingSessions=false")
             try:
                 init = json.loads(socket.receive(timeout=10))["payload"]
@@ -100,3 +105,13 @@ class WorkerPageLink:
                 socket.close()
         except Exception as exc:  # reported by the check cell, which says what it saw
             self.problem = f"{type(exc).__name__}: {exc}"
+
+
+def _direct(url: str) -> str:
+    """The kernel's own way to a page `CallbackServer.browser_url` made: a path through the learner's Jupyter
+    server (`.../proxy/<port>/agents?...`) is the callback server's `/agents?...`, reached directly."""
+    server = CallbackServer.current()
+    if urlsplit(url).scheme or server is None:
+        return url
+    _, marker, rest = url.partition(f"/proxy/{server.port}/")
+    return f"http://127.0.0.1:{server.port}/{rest}" if marker else url

@@ -62,6 +62,13 @@ class MethodNotAllowed(TwilioError):
         super().__init__(f"Method {method} not allowed")
 
 
+class ForeignOrigin(TwilioError):
+    """403: a request through the learner's Jupyter server from a page on another origin (core/proxied.py)."""
+
+    status = 403
+    code = 20403
+
+
 class PreconditionFailed(TwilioError):
     status = 412
     code = 20412
