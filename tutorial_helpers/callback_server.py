@@ -273,7 +273,7 @@ class _Dispatch:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            return behind_prefix(self.app)(environ, start_response)
+            return self.app(environ, start_response)
         except Exception:
             # Uncaught here, werkzeug would log to stderr from the server thread.
             environ["wsgi.errors"].write(traceback.format_exc())
@@ -315,7 +315,8 @@ class CallbackServer:
         self.log = log if log is not None else CallbackLog()
         self._advertised = advertise
         self._dispatch = _Dispatch(app)
-        self._check = SignatureCheck(self._dispatch, auth_token, log=self.log)
+        # The prefix fix wraps the dispatcher once, not each request's app: a swapped app sits behind it too.
+        self._check = SignatureCheck(behind_prefix(self._dispatch), auth_token, log=self.log)
         try:
             self._server: BaseWSGIServer = make_server(
                 host, port, self._check, threaded=True, request_handler=_QuietHandler
